@@ -1,0 +1,18 @@
+"""``python -m app``: serve the API with uvicorn on the configured host and port."""
+
+from __future__ import annotations
+
+import uvicorn
+
+from app.config import get_settings
+
+
+def main() -> None:
+    settings = get_settings()
+    uvicorn.run(
+        "app.main:app", host=settings.host, port=settings.port, log_level=settings.log_level
+    )
+
+
+if __name__ == "__main__":
+    main()
