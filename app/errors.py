@@ -3,7 +3,7 @@
 ::
 
     ServiceError                 any error the service raises on purpose (status 500)
-    └── InvalidInput             a request that is well-formed JSON but unusable (422)
+    └── InvalidInputError        a request that is well-formed JSON but unusable (422)
 
 Framework errors (request validation, 404, 405) and anything unexpected are rendered by the
 same handlers, so every 4xx and 5xx body is ``application/problem+json`` with ``type``,
@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
     "PROBLEM_JSON",
-    "InvalidInput",
+    "InvalidInputError",
     "ServiceError",
     "install_problem_handlers",
     "problem_response",
@@ -53,7 +53,7 @@ class ServiceError(Exception):
         return None
 
 
-class InvalidInput(ServiceError):
+class InvalidInputError(ServiceError):
     """A value the service cannot use; ``loc`` names the field (and index) at fault."""
 
     status = 422
@@ -116,8 +116,7 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
-    first = errors[0] if errors else {"loc": ["body"], "msg": "invalid request"}
-    detail = f"{_describe(first['loc'])}: {first['msg']}"
+    detail = f"{_describe(errors[0]['loc'])}: {errors[0]['msg']}" if errors else "invalid request"
     return problem_response(422, detail, request.url.path, errors=errors)
 
 
@@ -131,7 +130,7 @@ async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     return problem_response(
-        exc.status_code, str(exc.detail), request.url.path, headers=exc.headers
+        exc.status_code, str(exc.detail), request.url.path, headers=dict(exc.headers or {})
     )
 
 

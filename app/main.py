@@ -29,8 +29,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
             title=app.title, version=app.version, description=app.description, routes=app.routes
         )
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        components.update(Problem.model_json_schema(ref_template="#/components/schemas/{model}")
-                          .pop("$defs", {}))
+        components.update(
+            Problem.model_json_schema(ref_template="#/components/schemas/{model}").pop("$defs", {})
+        )
         components["Problem"] = Problem.model_json_schema(
             ref_template="#/components/schemas/{model}"
         )

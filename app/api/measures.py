@@ -23,8 +23,8 @@ __all__ = ["router"]
 
 router = APIRouter(prefix="/v1", tags=["measures"], responses=PROBLEM_RESPONSES)
 
-Single = Annotated[SingleRequest, Body(openapi_examples=SINGLE_EXAMPLES)]  # type: ignore[arg-type]
-Pair = Annotated[PairRequest, Body(openapi_examples=PAIR_EXAMPLES)]  # type: ignore[arg-type]
+Single = Annotated[SingleRequest, Body(openapi_examples=SINGLE_EXAMPLES)]
+Pair = Annotated[PairRequest, Body(openapi_examples=PAIR_EXAMPLES)]
 
 
 @router.post("/information", response_model=InformationResponse)

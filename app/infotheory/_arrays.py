@@ -34,7 +34,7 @@ def as_pair(p: ArrayLike, q: ArrayLike) -> tuple[Float64Array, Float64Array]:
     return pa, qa
 
 
-def as_rows(arr: NDArray[np.generic]) -> NDArray[np.generic]:
+def as_rows(arr: Float64Array) -> Float64Array:
     """Return a 2-D view of ``arr``: a 1-D array becomes one row."""
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 

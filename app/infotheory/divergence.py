@@ -69,7 +69,9 @@ def infinite_events(p: ArrayLike, q: ArrayLike) -> list[list[int]]:
     a list holding one list.
     """
     pa, qa = as_pair(p, q)
-    mask = as_rows((pa > 0) & (qa == 0))
+    mask = (pa > 0) & (qa == 0)
+    if mask.ndim == 1:
+        return [np.flatnonzero(mask).tolist()]
     if not mask.any():
         return [[] for _ in range(mask.shape[0])]
     return [np.flatnonzero(row).tolist() for row in mask]

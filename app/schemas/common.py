@@ -18,7 +18,6 @@ __all__ = [
 Unit = Literal["bits", "nats", "bans"]
 
 
-
 def _finite_or_infinity(value: float) -> float | str:
     """JSON has no infinity: write +inf as the string "Infinity" (NaN is never produced)."""
     return "Infinity" if value == math.inf else value
@@ -45,7 +44,11 @@ class Smoothing(BaseModel):
 
     method: Literal["additive"] = Field("additive", description="Smoothing method.")
     alpha: float = Field(
-        ..., gt=0, le=1e6, allow_inf_nan=False, description="Pseudo-probability added to every event."
+        ...,
+        gt=0,
+        le=1e6,
+        allow_inf_nan=False,
+        description="Pseudo-probability added to every event.",
     )
     apply_to: Literal["both", "p", "q"] = Field(
         "both", description="Which distributions to smooth (single-distribution requests: p)."

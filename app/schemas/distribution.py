@@ -97,7 +97,9 @@ def _check_values(values: NDArray[np.float64], labels: list[str] | None) -> None
     negative = values < 0
     if negative.any():
         at = _first(negative, labels)
-        raise _error("negative", f"probabilities must be >= 0, got {float(values[negative][0])!r}", at)
+        raise _error(
+            "negative", f"probabilities must be >= 0, got {float(values[negative][0])!r}", at
+        )
 
 
 def _first(mask: NDArray[np.bool_], labels: list[str] | None) -> Position:

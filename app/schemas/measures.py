@@ -66,7 +66,9 @@ class CrossEntropyResponse(DivergenceResponse):
 
 
 class JSResponse(ResultEcho):
-    value: Number | list[Number] = Field(description="Jensen-Shannon divergence, in [0, ln 2] nats.")
+    value: Number | list[Number] = Field(
+        description="Jensen-Shannon divergence, in [0, ln 2] nats."
+    )
     distance: Number | list[Number] = Field(description="Jensen-Shannon distance, sqrt(value).")
 
 

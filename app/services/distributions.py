@@ -13,7 +13,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from app.config import get_settings
-from app.errors import InvalidInput
+from app.errors import InvalidInputError
 from app.schemas.common import MeasureOptions, Smoothing
 from app.schemas.distribution import ParsedDistribution
 
@@ -43,8 +43,11 @@ def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
         zero = np.atleast_1d(sums == 0)
         if zero.any():
             loc = _row_loc(field, values, int(np.flatnonzero(zero)[0]))
-            raise InvalidInput(loc, "all weights are 0, so it cannot be normalised", "zero_sum")
-        return values / (sums[..., np.newaxis] if values.ndim == 2 else sums)
+            raise InvalidInputError(
+                loc, "all weights are 0, so it cannot be normalised", "zero_sum"
+            )
+        normalised: Array = values / (sums[..., np.newaxis] if values.ndim == 2 else sums)
+        return normalised
     tolerance = options.tolerance
     if tolerance is None:
         tolerance = get_settings().default_tolerance
@@ -52,7 +55,7 @@ def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
     if off.any():
         row = int(np.flatnonzero(off)[0])
         total = float(np.atleast_1d(sums)[row])
-        raise InvalidInput(
+        raise InvalidInputError(
             _row_loc(field, values, row),
             f"sums to {total!r}, not 1 within tolerance {tolerance:g}; "
             "send normalize: true to treat the numbers as weights",
@@ -68,7 +71,8 @@ def _row_loc(field: str, values: Array, row: int) -> list[str | int]:
 def _smoothed(values: Array, smoothing: Smoothing) -> Array:
     width = values.shape[-1]
     sums = values.sum(axis=-1, keepdims=True)
-    return (values + smoothing.alpha) / (sums + width * smoothing.alpha)
+    smoothed: Array = (values + smoothing.alpha) / (sums + width * smoothing.alpha)
+    return smoothed
 
 
 def prepare_single(p: ParsedDistribution, options: MeasureOptions) -> Prepared:
@@ -83,7 +87,7 @@ def _aligned(p: ParsedDistribution, q: ParsedDistribution) -> tuple[Array, Array
     if (p.labels is None) != (q.labels is None):
         mapped = "p" if p.labels is not None else "q"
         other = "q" if mapped == "p" else "p"
-        raise InvalidInput(
+        raise InvalidInputError(
             [other],
             f"{mapped} is a label map, so {other} must be one too",
             "form_mismatch",
@@ -99,17 +103,19 @@ def _aligned(p: ParsedDistribution, q: ParsedDistribution) -> tuple[Array, Array
     return pa, qa, labels
 
 
-def prepare_pair(p: ParsedDistribution, q: ParsedDistribution, options: MeasureOptions) -> PreparedPair:
+def prepare_pair(
+    p: ParsedDistribution, q: ParsedDistribution, options: MeasureOptions
+) -> PreparedPair:
     """Align, check or normalise, and smooth a pair of distributions."""
     pa, qa, labels = _aligned(p, q)
     if pa.shape[-1] != qa.shape[-1]:
-        raise InvalidInput(
+        raise InvalidInputError(
             ["q"],
             f"q has {qa.shape[-1]} events, p has {pa.shape[-1]}",
             "length_mismatch",
         )
     if pa.ndim == 2 and qa.ndim == 2 and pa.shape[0] != qa.shape[0]:
-        raise InvalidInput(
+        raise InvalidInputError(
             ["q"], f"q has {qa.shape[0]} rows, p has {pa.shape[0]}", "rows_mismatch"
         )
     pa = _checked(pa, "p", options)

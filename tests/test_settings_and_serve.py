@@ -1,0 +1,71 @@
+"""Settings refuse bad values; `python -m app` (what `make run` runs) serves the API."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import ValidationError
+
+from app.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_defaults() -> None:
+    settings = Settings()
+    assert (settings.host, settings.port, settings.default_tolerance) == ("127.0.0.1", 8000, 1e-6)
+
+
+@pytest.mark.parametrize("port", ["0", "70000", "eighty"])
+def test_bad_port_is_refused(monkeypatch: pytest.MonkeyPatch, port: str) -> None:
+    monkeypatch.setenv("DIVERGENCE_PORT", port)
+    with pytest.raises(ValidationError, match="port"):
+        Settings()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_python_m_app_serves_and_stops() -> None:
+    port = _free_port()
+    env = {**os.environ, "DIVERGENCE_PORT": str(port), "DIVERGENCE_LOG_LEVEL": "warning"}
+    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                assert proc.poll() is None, "the server exited"
+                assert time.monotonic() < deadline, "the server did not start in 30 s"
+                time.sleep(0.2)
+        assert r.json() == {"status": "ok"}
+        r = httpx.post(
+            f"http://127.0.0.1:{port}/v1/kl-divergence",
+            json={"p": [0.5, 0.5], "q": [0.25, 0.75], "unit": "bits"},
+        )
+        assert r.json()["value"] > 0
+    finally:
+        proc.terminate()
+        # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught
+        assert proc.wait(timeout=20) in (0, -15)
+
+
+def test_bad_port_fails_fast_at_start() -> None:
+    env = {**os.environ, "DIVERGENCE_PORT": "99999"}
+    done = subprocess.run(
+        [sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode != 0
+    assert "port" in done.stderr
