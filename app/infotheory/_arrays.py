@@ -7,7 +7,7 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-__all__ = ["Float64Array", "as_distribution", "as_pair", "as_rows", "finish"]
+__all__ = ["Float64Array", "as_distribution", "as_pair", "as_rows", "clamp", "finish"]
 
 Float64Array = NDArray[np.float64]
 
@@ -39,6 +39,11 @@ def as_rows(arr: Float64Array) -> Float64Array:
     return arr.reshape(1, -1) if arr.ndim == 1 else arr
 
 
+def clamp(nats: float, scale: float, high: float = math.inf) -> float:
+    """Clamp one value in nats to ``[0, high]`` (``+0.0``, never ``-0.0``) and convert it."""
+    return min(max(0.0, nats), high) / scale
+
+
 def finish(
     nats: Float64Array, one_d: bool, scale: float, high: float = math.inf
 ) -> float | Float64Array:
@@ -48,7 +53,7 @@ def finish(
     (1-D), the array of row values otherwise.
     """
     if one_d:
-        return min(max(0.0, float(nats[0])), high) / scale
+        return clamp(float(nats[0]), scale, high)
     np.maximum(nats, 0.0, out=nats)
     nats += 0.0  # -0.0 + 0.0 is +0.0: never print "-0.0"
     if high != math.inf:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from app.infotheory._arrays import Float64Array, as_pair, as_rows, finish
+from app.infotheory._arrays import Float64Array, as_pair, as_rows, clamp, finish
+from app.infotheory._native import SMALL_MAX_EVENTS, small
 from app.infotheory._sums import weighted_log_sum
 from app.infotheory.units import nats_per_unit
 
@@ -28,6 +29,8 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
     Returns a float for two 1-D inputs, one value per row otherwise; ``+inf`` where some event
     has ``p > 0`` and ``q = 0``. Never negative.
     """
+    if small is not None and (value := small.cross_entropy(p, q, SMALL_MAX_EVENTS)) is not None:
+        return clamp(value, nats_per_unit(unit))
     pa, qa = as_pair(p, q)
     prow, qrow = as_rows(pa), as_rows(qa)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -43,6 +46,8 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
     ``p * (log p - log q)``, which is exact about infinities and cannot overflow.
     Rounding never makes the result negative.
     """
+    if small is not None and (value := small.kl(p, q, SMALL_MAX_EVENTS)) is not None:
+        return clamp(value, nats_per_unit(unit))
     pa, qa = as_pair(p, q)
     prow, qrow = as_rows(pa), as_rows(qa)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

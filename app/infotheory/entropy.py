@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import ArrayLike
 
-from app.infotheory._arrays import Float64Array, as_distribution, as_rows, finish
+from app.infotheory._arrays import Float64Array, as_distribution, as_rows, clamp, finish
+from app.infotheory._native import SMALL_MAX_EVENTS, small
 from app.infotheory._sums import weighted_log_sum
 from app.infotheory.units import nats_per_unit
 
@@ -58,6 +59,8 @@ def entropy(p: ArrayLike, unit: str = "nats") -> float | Float64Array:
         contribute exactly 0 (``0 log 0 = 0``). Rounding never makes the result negative.
     """
     scale = nats_per_unit(unit)
+    if small is not None and (value := small.entropy(p, SMALL_MAX_EVENTS)) is not None:
+        return clamp(value, scale)
     arr = as_distribution(p)
     rows = as_rows(arr)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -11,13 +11,22 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
-from app.infotheory._arrays import Float64Array, as_pair, as_rows, finish
+from app.infotheory._arrays import Float64Array, as_pair, as_rows, clamp, finish
+from app.infotheory._native import SMALL_MAX_EVENTS, small
 from app.infotheory._sums import row_sums
 from app.infotheory.units import nats_per_unit
 
 __all__ = ["js_distance", "js_divergence"]
 
 _LN2 = math.log(2.0)
+
+
+def _js(p: ArrayLike, q: ArrayLike, scale: float) -> float | Float64Array:
+    """JS in the unit of ``scale``, clamped to ``[0, ln 2]`` nats."""
+    if small is not None and (value := small.js(p, q, SMALL_MAX_EVENTS)) is not None:
+        return clamp(value, scale, high=_LN2)
+    js, one_d = _js_nats(p, q)
+    return finish(js, one_d, scale, high=_LN2)
 
 
 def _js_nats(p: ArrayLike, q: ArrayLike) -> tuple[Float64Array, bool]:
@@ -46,9 +55,7 @@ def js_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
     Events where both ``p`` and ``q`` are 0 contribute 0. Rounding is clamped so that the
     result always lies in ``[0, ln 2]`` nats; it is never NaN.
     """
-    scale = nats_per_unit(unit)
-    js, one_d = _js_nats(p, q)
-    return finish(js, one_d, scale, high=_LN2)
+    return _js(p, q, nats_per_unit(unit))
 
 
 def js_distance(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Float64Array:
@@ -57,7 +64,5 @@ def js_distance(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Float
     Because the divergence is clamped at 0 first, the distance is never NaN (unlike
     ``scipy.spatial.distance.jensenshannon`` for nearly equal inputs).
     """
-    scale = nats_per_unit(unit)
-    js, one_d = _js_nats(p, q)
-    value = finish(js, one_d, scale, high=_LN2)
+    value = _js(p, q, nats_per_unit(unit))
     return math.sqrt(value) if isinstance(value, float) else np.sqrt(value, out=value)
