@@ -45,10 +45,22 @@ def _pairs(p: np.ndarray, q: np.ndarray) -> list[tuple[str, Callable[[], Any], C
     axis = {"axis": -1}
     return [
         ("entropy vs stats.entropy(p)", lambda: it.entropy(p), lambda: stats.entropy(p, **axis)),
-        ("kl vs stats.entropy(p, q)", lambda: it.kl_divergence(p, q), lambda: stats.entropy(p, q, **axis)),
-        ("kl vs rel_entr(p, q).sum()", lambda: it.kl_divergence(p, q), lambda: special.rel_entr(p, q).sum(axis=-1)),
-        ("js distance vs jensenshannon", lambda: it.js_distance(p, q), lambda: distance.jensenshannon(p, q, **axis)),
-    ]  # fmt: skip
+        (
+            "kl vs stats.entropy(p, q)",
+            lambda: it.kl_divergence(p, q),
+            lambda: stats.entropy(p, q, **axis),
+        ),
+        (
+            "kl vs rel_entr(p, q).sum()",
+            lambda: it.kl_divergence(p, q),
+            lambda: special.rel_entr(p, q).sum(axis=-1),
+        ),
+        (
+            "js distance vs jensenshannon",
+            lambda: it.js_distance(p, q),
+            lambda: distance.jensenshannon(p, q, **axis),
+        ),
+    ]
 
 
 def main() -> int:

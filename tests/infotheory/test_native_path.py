@@ -41,7 +41,7 @@ def test_random_inputs_agree_up_to_the_threshold() -> None:
     rng = np.random.default_rng(11)
     for n in (1, 2, 17, 500, _native.SMALL_MAX_EVENTS):
         p, q = rng.random(n), rng.random(n)
-        p[::5] = 0.0
+        p[1::5] = 0.0
         p, q = p / p.sum(), q / q.sum()
         assert it.kl_divergence(p, q) == pytest.approx(
             _numpy_path(it.kl_divergence, p, q), rel=1e-12
