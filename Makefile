@@ -4,18 +4,24 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lint format openapi bench clean
+.PHONY: install run api worker test lint format openapi bench clean
 
 install: $(STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[worker,dev]'
 	touch $(STAMP)
 
-run: install  ## serve the API on DIVERGENCE_HOST:DIVERGENCE_PORT (default 127.0.0.1:8000)
+run: install  ## the API on DIVERGENCE_HOST:DIVERGENCE_PORT (127.0.0.1:8000) and one worker
 	$(BIN)/python -m app
+
+api: install  ## the API alone
+	DIVERGENCE_EMBEDDED_WORKER=false $(BIN)/python -m app
+
+worker: install  ## one worker process alone
+	$(BIN)/python -m app.worker
 
 test: install
 	$(BIN)/python -m pytest -q

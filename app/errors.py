@@ -3,7 +3,9 @@
 ::
 
     ServiceError                 any error the service raises on purpose (status 500)
-    └── InvalidInputError        a request that is well-formed JSON but unusable (422)
+    ├── InvalidInputError        a request that is well-formed JSON but unusable (422)
+    ├── NotFoundError            no such resource (404)
+    └── ConflictError            the resource is not in a state that allows this (409)
 
 Framework errors (request validation, 404, 405) and anything unexpected are rendered by the
 same handlers, so every 4xx and 5xx body is ``application/problem+json`` with ``type``,
@@ -25,7 +27,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 __all__ = [
     "PROBLEM_JSON",
+    "ConflictError",
     "InvalidInputError",
+    "NotFoundError",
     "ServiceError",
     "install_problem_handlers",
     "problem_response",
@@ -67,6 +71,16 @@ class InvalidInputError(ServiceError):
 
     def errors(self) -> list[dict[str, Any]]:
         return [{"loc": self.loc, "msg": self.msg, "type": self.kind}]
+
+
+class NotFoundError(ServiceError):
+    status = 404
+    title = "Not Found"
+
+
+class ConflictError(ServiceError):
+    status = 409
+    title = "Conflict"
 
 
 def _describe(loc: Loc) -> str:

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["PROBLEM_RESPONSES", "Problem", "ProblemItem"]
+__all__ = ["JOB_PROBLEMS", "PROBLEM_RESPONSES", "Problem", "ProblemItem"]
 
 
 class ProblemItem(BaseModel):
@@ -37,4 +37,9 @@ def _problem(description: str) -> dict[str, Any]:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem("The input cannot be used; `errors[].loc` names the field and index."),
+}
+JOB_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: _problem("No experiment with this id."),
+    409: _problem("The experiment is not in a state that allows this."),
+    422: _problem("The input cannot be used; `errors[].loc` names the field."),
 }
