@@ -36,9 +36,17 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def test_python_m_app_serves_and_stops() -> None:
+def test_python_m_app_serves_with_an_embedded_worker(tmp_path: Path) -> None:
+    """What `make run` runs: the API, and a worker that runs a submitted experiment."""
     port = _free_port()
-    env = {**os.environ, "DIVERGENCE_PORT": str(port), "DIVERGENCE_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "DIVERGENCE_PORT": str(port),
+        "DIVERGENCE_LOG_LEVEL": "warning",
+        "DIVERGENCE_DATA_DIR": str(tmp_path / "data"),
+        "DIVERGENCE_KERAS_HOME": str(tmp_path / "keras"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
     proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 30
@@ -56,6 +64,16 @@ def test_python_m_app_serves_and_stops() -> None:
             json={"p": [0.5, 0.5], "q": [0.25, 0.75], "unit": "bits"},
         )
         assert r.json()["value"] > 0
+        config = {"dataset": "synthetic", "epochs": 1, "train_samples": 100, "test_samples": 20}
+        job = httpx.post(f"http://127.0.0.1:{port}/v1/experiments", json=config).json()
+        deadline = time.monotonic() + 120
+        while job["status"] not in ("succeeded", "failed"):
+            assert time.monotonic() < deadline, f"the embedded worker did not finish: {job}"
+            time.sleep(0.5)
+            job = httpx.get(f"http://127.0.0.1:{port}/v1/experiments/{job['id']}").json()
+        assert job["status"] == "succeeded", job["error"]
+        assert (tmp_path / "data" / "jobs.db").is_file()
+        assert (tmp_path / "data" / "queue.db").is_file()
     finally:
         proc.terminate()
         # uvicorn shuts down gracefully, then re-raises the SIGTERM it caught

@@ -32,7 +32,8 @@ def synthetic(train: int, test: int, seed: int) -> Split:
 
     Each class has a smooth random prototype (a 4x4 colour pattern scaled up to 32x32);
     an image is its class prototype blended with uniform noise and a random brightness
-    shift, so a small ConvNet learns it well above chance in a couple of epochs.
+    shift. Mostly noise, so it is not trivial: the article's ConvNet reaches about 80% test
+    accuracy (chance: 10%) after two epochs on 3,000 images.
     """
     rng = np.random.default_rng(seed)
     prototypes = rng.random((10, 4, 4, 3), dtype=np.float32)
@@ -41,8 +42,8 @@ def synthetic(train: int, test: int, seed: int) -> Split:
     def draw(n: int) -> tuple[Images, Labels]:
         labels = rng.integers(0, 10, size=n)
         noise = rng.random((n, 32, 32, 3), dtype=np.float32)
-        shift = rng.uniform(-0.15, 0.15, size=(n, 1, 1, 1)).astype(np.float32)
-        images = 0.55 * prototypes[labels] + 0.45 * noise + shift
+        shift = rng.uniform(-0.2, 0.2, size=(n, 1, 1, 1)).astype(np.float32)
+        images = 0.2 * prototypes[labels] + 0.8 * noise + shift
         pixels = np.clip(images * 255.0, 0, 255).astype(np.uint8)
         return pixels, labels.astype(np.int64)
 

@@ -1,0 +1,117 @@
+"""The job store's transitions on a real SQLite file: claims, cancels, reaping, paging."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import update
+
+from app.jobs.models import EpochRow, JobRow
+from app.jobs.store import JobStore, utcnow
+
+CONFIG = {"dataset": "synthetic", "losses": ["kl_divergence"], "epochs": 2}
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> JobStore:
+    s = JobStore.from_url(f"sqlite:///{tmp_path / 'jobs.db'}")
+    s.create_schema()
+    return s
+
+
+def _age_heartbeat(store: JobStore, job_id: str, seconds: float) -> None:
+    with store.session() as s:
+        s.execute(
+            update(JobRow)
+            .where(JobRow.id == job_id)
+            .values(heartbeat_at=utcnow() - timedelta(seconds=seconds))
+        )
+
+
+def test_create_get_and_claim_once(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    assert store.get(job.id).status == "queued"  # type: ignore[union-attr]
+    claimed = store.claim(job.id, "w1")
+    assert claimed is not None and claimed.status == "running" and claimed.attempts == 1
+    assert store.claim(job.id, "w2") is None  # a second worker cannot take it
+
+
+def test_cancel_queued_job_never_runs(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    assert store.request_cancel(job.id) == "cancelled"
+    assert store.claim(job.id, "w1") is None
+    row = store.get(job.id)
+    assert row is not None and row.status == "cancelled" and row.started_at is None
+
+
+def test_cancel_running_job_asks_the_worker(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    store.claim(job.id, "w1")
+    assert store.request_cancel(job.id) == "cancelling"
+    assert store.heartbeat(job.id, "w1", {"epoch": 1}) == "cancelling"
+    assert store.finish(job.id, "w1", "cancelled", {"runs": {}})
+    assert store.get(job.id).status == "cancelled"  # type: ignore[union-attr]
+    assert store.request_cancel(job.id) == "cancelled"  # idempotent on a finished job
+
+
+def test_epochs_are_recorded_and_cleared_on_a_new_attempt(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    store.claim(job.id, "w1")
+    row = EpochRow(
+        job_id=job.id, loss="kl_divergence", epoch=1, loss_value=1.0, accuracy=0.5,
+        val_loss=None, val_accuracy=None, seconds=0.1,
+    )  # fmt: skip
+    store.record_epoch(job.id, row, {"epoch": 1})
+    assert [e.epoch for e in store.epochs(job.id)] == [1]
+    assert store.get(job.id).progress == {"epoch": 1}  # type: ignore[union-attr]
+    _age_heartbeat(store, job.id, 60)
+    assert [r.outcome for r in store.reap(timeout=30, max_attempts=2)] == ["requeued"]
+    assert store.claim(job.id, "w2") is not None
+    assert store.epochs(job.id) == []
+
+
+def test_reaper_fails_after_the_last_attempt_and_spares_live_jobs(store: JobStore) -> None:
+    dead, alive = store.create(CONFIG), store.create(CONFIG)
+    store.claim(dead.id, "w1")
+    store.claim(alive.id, "w2")
+    _age_heartbeat(store, dead.id, 60)
+    reaped = store.reap(timeout=30, max_attempts=1)
+    assert [(r.id, r.outcome) for r in reaped] == [(dead.id, "failed")]
+    row = store.get(dead.id)
+    assert row is not None and row.status == "failed"
+    assert row.error is not None and "no heartbeat for 30 s" in row.error
+    assert store.get(alive.id).status == "running"  # type: ignore[union-attr]
+    # the lost worker cannot overwrite the outcome afterwards
+    assert not store.finish(dead.id, "w1", "succeeded", {})
+
+
+def test_reaper_ends_a_cancelling_job_as_cancelled(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    store.claim(job.id, "w1")
+    store.request_cancel(job.id)
+    _age_heartbeat(store, job.id, 60)
+    assert [r.outcome for r in store.reap(timeout=30, max_attempts=2)] == ["cancelled"]
+
+
+def test_delete_only_finished_jobs(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    assert not store.delete(job.id)
+    store.request_cancel(job.id)
+    assert store.delete(job.id)
+    assert store.get(job.id) is None
+
+
+def test_pages_with_cursor_and_status_filter(store: JobStore) -> None:
+    ids = [store.create(CONFIG).id for _ in range(5)]
+    store.request_cancel(ids[0])
+    first, cursor = store.page(None, 2, None)
+    assert [j.id for j in first] == ids[::-1][:2] and cursor is not None
+    second, cursor = store.page(None, 2, cursor)
+    third, last = store.page(None, 2, cursor)
+    assert [j.id for j in first + second + third] == ids[::-1] and last is None
+    cancelled, _ = store.page("cancelled", 10, None)
+    assert [j.id for j in cancelled] == [ids[0]]
+    with pytest.raises(ValueError, match="not a cursor"):
+        store.page(None, 2, "garbage!")

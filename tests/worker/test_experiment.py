@@ -1,0 +1,101 @@
+"""The Keras experiment in-process: histories, cancellation, the entropy identity, learning."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.worker.experiment import EpochMetrics, run_experiment
+from app.worker.model import build_model
+
+
+class FakeReporter:
+    def __init__(self, cancel_after_batches: int | None = None) -> None:
+        self.epochs: list[EpochMetrics] = []
+        self.fractions: list[float] = []
+        self.batches = 0
+        self.cancel_after = cancel_after_batches
+
+    def cancelled(self) -> bool:
+        return self.cancel_after is not None and self.batches >= self.cancel_after
+
+    def batch_done(self, fraction: float, loss: str, run: int, epoch: int) -> None:
+        self.batches += 1
+        self.fractions.append(fraction)
+
+    def epoch_done(self, metrics: EpochMetrics, fraction: float) -> None:
+        self.epochs.append(metrics)
+
+
+def _config(**overrides: object) -> dict[str, object]:
+    config: dict[str, object] = {
+        "dataset": "synthetic",
+        "losses": ["kl_divergence", "categorical_crossentropy"],
+        "epochs": 2,
+        "batch_size": 50,
+        "validation_split": 0.2,
+        "seed": 7,
+        "train_samples": 300,
+        "test_samples": 100,
+    }
+    config.update(overrides)
+    return config
+
+
+def test_the_article_convnet() -> None:
+    model = build_model((32, 32, 3), 10, "kl_divergence")
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == [
+        "Conv2D", "MaxPooling2D", "Dropout", "Conv2D", "MaxPooling2D", "Dropout",
+        "Flatten", "Dense", "Dense",
+    ]  # fmt: skip
+    assert [model.layers[i].filters for i in (0, 3)] == [32, 64]
+    assert model.layers[0].kernel_size == (3, 3)
+    assert [model.layers[i].rate for i in (2, 5)] == [0.5, 0.5]
+    assert [model.layers[i].units for i in (7, 8)] == [256, 10]
+    assert model.layers[8].activation.__name__ == "softmax"
+    assert type(model.optimizer).__name__ == "Adam"
+    assert type(model.loss).__name__ == "KLDivergence"
+
+
+def test_two_runs_with_full_histories_and_the_identity(tmp_path: Path) -> None:
+    reporter = FakeReporter()
+    outcome = run_experiment(_config(), tmp_path, reporter)
+    assert outcome.status == "succeeded"
+    assert [(e.loss, e.epoch) for e in reporter.epochs] == [
+        ("kl_divergence", 1), ("kl_divergence", 2),
+        ("categorical_crossentropy", 1), ("categorical_crossentropy", 2),
+    ]  # fmt: skip
+    assert all(e.val_loss is not None and e.seconds > 0 for e in reporter.epochs)
+    assert reporter.fractions == sorted(reporter.fractions) and reporter.fractions[-1] == 1.0
+    runs = outcome.result["runs"]
+    assert set(runs) == {"kl_divergence", "categorical_crossentropy"}
+    for run in runs.values():
+        assert 0.0 <= run["test_accuracy"] <= 1.0
+        identity = run["identity"]
+        assert identity["label_entropy"] == 0.0  # one-hot labels
+        assert identity["holds"] and abs(identity["cross_entropy_minus_kl"]) < 1e-12
+    assert outcome.result["dataset"] == {
+        "name": "synthetic", "train_samples": 300, "test_samples": 100,
+        "load_seconds": outcome.result["dataset"]["load_seconds"],
+    }  # fmt: skip
+
+
+def test_cancel_stops_at_the_next_batch_and_keeps_finished_epochs(tmp_path: Path) -> None:
+    # 240 training images / batch 50 = 5 batches an epoch; cancel during epoch 2
+    reporter = FakeReporter(cancel_after_batches=7)
+    outcome = run_experiment(_config(epochs=5), tmp_path, reporter)
+    assert outcome.status == "cancelled"
+    assert [(e.loss, e.epoch) for e in reporter.epochs] == [("kl_divergence", 1)]
+    assert reporter.batches == 7
+    assert outcome.result["runs"] == {}
+
+
+@pytest.mark.parametrize("loss", ["kl_divergence", "categorical_crossentropy"])
+def test_synthetic_is_learnable_well_above_chance(tmp_path: Path, loss: str) -> None:
+    config = _config(
+        losses=[loss], epochs=2, batch_size=100, train_samples=3000, test_samples=500, seed=1
+    )
+    outcome = run_experiment(config, tmp_path, FakeReporter())
+    assert outcome.result["runs"][loss]["test_accuracy"] > 0.5  # chance is 0.1
