@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test lint format openapi bench clean
+.PHONY: install run api worker test lint format openapi bench bench-experiment clean
 
 install: $(STAMP)
 
@@ -38,8 +38,11 @@ format: install
 openapi: install  ## regenerate the committed OpenAPI document
 	$(BIN)/python -m app.openapi > openapi/openapi.json
 
-bench: install
+bench: install  ## kernels against scipy (seconds)
 	$(BIN)/python benchmarks/kernels.py
+
+bench-experiment: install  ## the service's overhead on the article's experiment (minutes)
+	$(BIN)/python benchmarks/experiment_overhead.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

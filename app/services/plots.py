@@ -19,6 +19,8 @@ class Series:
     ys: Sequence[float]
     color: str
     dashed: bool = False
+    width: float = 2.0
+    opacity: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,8 @@ def _panel(panel: Panel, x0: float, y0: float, width: float, height: float, x_ma
             continue
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         out.append(
-            f'<polyline points="{coords}" fill="none" stroke="{s.color}" stroke-width="2"{dash}/>'
+            f'<polyline points="{coords}" fill="none" stroke="{s.color}" '
+            f'stroke-width="{s.width:g}" stroke-opacity="{s.opacity:g}"{dash}/>'
         )
         for x, y in zip(s.xs, s.ys, strict=True):
             if math.isfinite(y):
@@ -108,7 +111,7 @@ def line_chart(title: str, panels: Sequence[Panel], width: int = 960, height: in
         dash = ' stroke-dasharray="6 4"' if s.dashed else ""
         legend.append(
             f'<line x1="{x:.1f}" x2="{x + 28:.1f}" y1="{height - 22}" y2="{height - 22}" '
-            f'stroke="{s.color}" stroke-width="2"{dash}/>'
+            f'stroke="{s.color}" stroke-width="{s.width:g}" stroke-opacity="{s.opacity:g}"{dash}/>'
             f'<text x="{x + 34:.1f}" y="{height - 18}">{escape(s.label)}</text>'
         )
     return (
