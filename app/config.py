@@ -42,6 +42,13 @@ class Settings(BaseSettings):
         None,
         description="redis://... for RedisHuey; default: SqliteHuey file in data_dir.",
     )
+    queue_name: str = Field(
+        "divergence",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Name of the queue: its Redis key prefix, or its SQLite table's name.",
+    )
     keras_home: Path = Field(
         Path("~/.keras"), description="Keras cache (KERAS_HOME); data sets live in datasets/."
     )

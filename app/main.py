@@ -16,6 +16,7 @@ from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
 from app.jobs.services import get_queue, get_store, reap_once
+from app.metrics import Metrics
 
 __all__ = ["app", "create_app"]
 
@@ -67,12 +68,28 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
 
 
+class _MetricsMiddleware:
+    """Adapter so that ``app.add_middleware`` can install the metrics ASGI wrapper."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.wrapped = metrics.middleware(app)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.wrapped(scope, receive, send)
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application: routers, problem+json handlers, OpenAPI document."""
     app = FastAPI(
         title="Divergence service", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan
     )
-    app.state.settings = settings or get_settings()
+    app.state.settings = settings = settings or get_settings()
+
+    def read_jobs() -> tuple[dict[str, int], int]:
+        return get_store(settings).count_by_status(), get_queue(settings).depth()
+
+    app.state.metrics = Metrics(read_jobs)
+    app.add_middleware(_MetricsMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(measures.router)

@@ -31,7 +31,7 @@ def get_store(settings: Settings) -> JobStore:
 
 def get_queue(settings: Settings, runner: Callable[[str], None] | None = None) -> JobQueue:
     """The queue of these settings; a worker passes the function that runs a job id."""
-    return JobQueue(make_huey(settings.queue_url, settings.data_dir), runner)
+    return JobQueue(make_huey(settings.queue_url, settings.data_dir, settings.queue_name), runner)
 
 
 def reap_once(store: JobStore, queue: JobQueue, settings: Settings) -> list[ReapedJob]:
@@ -41,4 +41,12 @@ def reap_once(store: JobStore, queue: JobQueue, settings: Settings) -> list[Reap
         log.warning("job %s: worker lost, %s", job.id, job.outcome)
         if job.outcome == "requeued":
             queue.enqueue(job.id)
+    # A queued job whose message is gone (a Redis restarted without persistence) would wait
+    # forever: when the queue is empty, jobs queued for longer than the heartbeat timeout are
+    # enqueued again. A duplicate is harmless: only one claim of a job can succeed.
+    stale = store.queued_before(settings.heartbeat_timeout)
+    if stale and queue.depth() == 0:
+        for job_id in stale:
+            log.warning("job %s: queued but not in the queue; enqueued again", job_id)
+            queue.enqueue(job_id)
     return reaped

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, select, update
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow
@@ -164,8 +164,6 @@ class JobStore:
             return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     def count_by_status(self) -> dict[str, int]:
-        from sqlalchemy import func
-
         with self.session() as s:
             rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
             return {status: int(n) for status, n in rows}
@@ -289,9 +287,18 @@ class JobStore:
                     reaped.append(ReapedJob(job.id, outcome))
         return reaped
 
-    def queued_ids(self) -> Sequence[str]:
+    def queued_before(self, seconds: float) -> Sequence[str]:
+        """Ids of jobs queued (or requeued) more than ``seconds`` ago."""
+        cutoff = utcnow() - timedelta(seconds=seconds)
         with self.session() as s:
-            return list(s.scalars(select(JobRow.id).where(JobRow.status == "queued")))
+            rows = s.scalars(
+                select(JobRow.id).where(
+                    JobRow.status == "queued",
+                    JobRow.created_at < cutoff,
+                    (JobRow.heartbeat_at.is_(None)) | (JobRow.heartbeat_at < cutoff),
+                )
+            )
+            return list(rows)
 
 
 def _fix_times(job: JobRow) -> None:
