@@ -131,6 +131,7 @@ class Experiment(BaseModel):
     dataset: dict[str, float | int | str] | None = None
     error: str | None
     attempts: int
+    worker: str | None = Field(description="host:pid of the worker that ran it last.")
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

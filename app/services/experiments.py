@@ -121,6 +121,7 @@ def to_resource(job: JobRow, epochs: list[EpochRow], base: str = "/v1/experiment
         dataset=(job.result or {}).get("dataset"),
         error=job.error,
         attempts=job.attempts,
+        worker=job.worker,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

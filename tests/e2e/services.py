@@ -40,6 +40,7 @@ class Services:
 
     def __init__(self, tmp: Path, **env: str) -> None:
         self.tmp = tmp
+        tmp.mkdir(parents=True, exist_ok=True)
         self.port = free_port()
         self.env = {
             **os.environ,
@@ -50,6 +51,7 @@ class Services:
             "DIVERGENCE_HEARTBEAT_INTERVAL": "0.5",
             "DIVERGENCE_HEARTBEAT_TIMEOUT": "4",
             "DIVERGENCE_LOG_LEVEL": "warning",
+            "DIVERGENCE_QUEUE_NAME": f"test-{tmp.name}",
             "TF_CPP_MIN_LOG_LEVEL": "3",
             **env,
         }
@@ -57,10 +59,14 @@ class Services:
         self.workers: list[subprocess.Popen[bytes]] = []
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{self.port}", timeout=30)
 
-    def _spawn(self, module: str, name: str) -> subprocess.Popen[bytes]:
+    def _spawn(self, module: str, name: str, **env: str) -> subprocess.Popen[bytes]:
         log = (self.tmp / f"{name}.log").open("ab")
         return subprocess.Popen(
-            [sys.executable, "-m", module], cwd=ROOT, env=self.env, stdout=log, stderr=log
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=log,
         )
 
     def start_api(self) -> None:
@@ -81,9 +87,13 @@ class Services:
             self.api.wait(timeout=30)
             self.api = None
 
-    def start_worker(self) -> subprocess.Popen[bytes]:
-        worker = self._spawn("app.worker", f"worker{len(self.workers)}")
+    def start_worker(self, ready: bool = False) -> subprocess.Popen[bytes]:
+        """Start a worker; with ``ready``, wait until it has loaded TensorFlow."""
+        name = f"worker{len(self.workers)}"
+        worker = self._spawn("app.worker", name, DIVERGENCE_LOG_LEVEL="info")
         self.workers.append(worker)
+        if ready:
+            wait_for(lambda: "ready" in self.log(name), 60, f"{name} to be ready")
         return worker
 
     def kill_worker(self, worker: subprocess.Popen[bytes]) -> None:
