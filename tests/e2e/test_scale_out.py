@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.e2e.servers import PrivateDatabase, PrivateRedis
-from tests.e2e.services import Services, free_port, wait_for
+from tests.e2e.services import Services, wait_for
 
 TINY = {"epochs": 1, "train_samples": 100, "test_samples": 20, "batch_size": 50}
 
