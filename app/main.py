@@ -11,7 +11,7 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import datasets, experiments, health, measures
+from app.api import datasets, experiments, health, losses, measures, modelfit, plots
 from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
@@ -93,6 +93,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(measures.router)
+    app.include_router(modelfit.router)
+    app.include_router(losses.router)
+    app.include_router(plots.router)
     app.include_router(experiments.router)
     app.include_router(datasets.router)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -12,11 +12,11 @@ import sys
 
 import uvicorn
 
-from app.config import get_settings
+from app.config import settings_or_exit
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = settings_or_exit()
     worker = None
     if settings.embedded_worker:
         worker = subprocess.Popen([sys.executable, "-m", "app.worker"])

@@ -7,14 +7,16 @@ message that names the variable.
 
 from __future__ import annotations
 
+import os
+import sys
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-__all__ = ["Settings", "get_settings"]
+__all__ = ["Settings", "get_settings", "settings_or_exit"]
 
 
 class Settings(BaseSettings):
@@ -105,6 +107,19 @@ class Settings(BaseSettings):
     @property
     def keras_cache(self) -> Path:
         return self.keras_home.expanduser()
+
+
+def settings_or_exit() -> Settings:
+    """The settings, or a one-line message per bad variable and exit status 2 (for mains)."""
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error["loc"] else "?"
+            variable = f"DIVERGENCE_{field.upper()}"
+            got = os.environ.get(variable, "")
+            print(f"configuration error: {variable}={got!r}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 @lru_cache

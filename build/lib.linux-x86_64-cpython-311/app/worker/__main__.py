@@ -11,7 +11,7 @@ import os
 import socket
 import threading
 
-from app.config import Settings, get_settings
+from app.config import Settings, settings_or_exit
 from app.jobs.queue import JobQueue
 from app.jobs.store import JobStore
 
@@ -35,7 +35,7 @@ def reap_forever(
 
 
 def main() -> None:
-    settings = get_settings()
+    settings = settings_or_exit()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
