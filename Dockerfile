@@ -29,6 +29,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DIVERGENCE_DATA_DIR=/data \
     DIVERGENCE_KERAS_HOME=/home/app/.keras
+# Fonts for the PNG pictures (resvg renders text with the system's fonts).
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends fonts-dejavu-core=2.37-6 \
+    && rm -rf /var/lib/apt/lists/*
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --create-home --home-dir /home/app app \
     && mkdir -p /data /home/app/.keras \
