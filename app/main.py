@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from app.api import datasets, experiments, health, losses, measures, modelfit, plots
+from app.api.docs import install_docs
 from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
@@ -81,7 +82,12 @@ class _MetricsMiddleware:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application: routers, problem+json handlers, OpenAPI document."""
     app = FastAPI(
-        title="Divergence service", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan
+        title="Divergence service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings = settings or get_settings()
 
@@ -98,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(plots.router)
     app.include_router(experiments.router)
     app.include_router(datasets.router)
+    install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
