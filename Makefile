@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test lint format openapi bench bench-experiment constraints docker-lint clean
+.PHONY: install run api worker test browser lint format openapi bench bench-experiment constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -23,8 +23,14 @@ api: install  ## the API alone
 worker: install  ## one worker process alone
 	$(BIN)/python -m app.worker
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest -q
+
+browser:  ## Debian's chromium and chromedriver for the docs browser test (needs root and apt)
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else echo "note: no chromium; the browser test will be skipped (apt-get install chromium chromium-driver)"; fi
 
 lint: install
 	$(BIN)/ruff check app tests benchmarks

@@ -189,7 +189,6 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="divergence", description=__doc__.split("\n\n")[0], parents=[common]
     )
-    parser.set_defaults(url=os.environ.get("DIVERGENCE_URL", "http://127.0.0.1:8000"), json=False)
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run the API (and one worker)")
     serve.add_argument("--host")
@@ -244,6 +243,11 @@ def _serve(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args = _parser().parse_args(argv)
+    # not set_defaults: the shared --url/--json actions would pass the default to subparsers
+    args.url = getattr(args, "url", None) or os.environ.get(
+        "DIVERGENCE_URL", "http://127.0.0.1:8000"
+    )
+    args.json = getattr(args, "json", False)
     out = out or sys.stdout
     if args.command == "serve":
         return _serve(args)
