@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         True, description="`python -m app` also starts one worker process."
     )
 
+    max_json_bytes: int = Field(
+        64 * 2**20, ge=1024, description="Largest JSON request body, in bytes (413 beyond)."
+    )
+    max_binary_bytes: int = Field(
+        512 * 2**20, ge=1024, description="Largest application/x-npy body, in bytes (413 beyond)."
+    )
     heartbeat_interval: float = Field(
         2.0, gt=0, le=60, description="Seconds between a running job's heartbeats."
     )

@@ -17,7 +17,9 @@ from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
 from app.jobs.services import get_queue, get_store, reap_once
+from app.limits import SizeLimits
 from app.metrics import Metrics
+from app.schemas.measures import PairRequest, SingleRequest
 
 __all__ = ["app", "create_app"]
 
@@ -44,6 +46,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
+        # request models of the endpoints that read their bodies themselves (JSON or .npy)
+        for model in (SingleRequest, PairRequest):
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model_schema.pop("$defs", {}))
+            components[model.__name__] = model_schema
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -95,6 +102,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return get_store(settings).count_by_status(), get_queue(settings).depth()
 
     app.state.metrics = Metrics(read_jobs)
+    app.add_middleware(
+        SizeLimits, json_bytes=settings.max_json_bytes, binary_bytes=settings.max_binary_bytes
+    )
     app.add_middleware(_MetricsMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
     app.include_router(health.router)

@@ -1,11 +1,11 @@
-"""The synchronous numeric endpoints under ``/v1``."""
+"""The synchronous numeric endpoints under ``/v1``: JSON or ``.npy`` bodies."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from fastapi import APIRouter, Response
+from pydantic import BaseModel
 
-from fastapi import APIRouter, Body
-
+from app.api.bodies import Raw, numeric_body_doc
 from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.measures import (
@@ -17,47 +17,54 @@ from app.schemas.measures import (
     PairRequest,
     SingleRequest,
 )
+from app.schemas.payloads import parse_request
 from app.services import measures
 
 __all__ = ["router"]
 
+
+def _json(result: BaseModel) -> Response:
+    """The model as JSON, serialised once by pydantic-core (no second validation pass)."""
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
 router = APIRouter(prefix="/v1", tags=["measures"], responses=PROBLEM_RESPONSES)
 
-Single = Annotated[SingleRequest, Body(openapi_examples=SINGLE_EXAMPLES)]
-Pair = Annotated[PairRequest, Body(openapi_examples=PAIR_EXAMPLES)]
+SINGLE = numeric_body_doc("SingleRequest", SINGLE_EXAMPLES, pair=False)
+PAIR = numeric_body_doc("PairRequest", PAIR_EXAMPLES, pair=True)
 
 
-@router.post("/information", response_model=InformationResponse)
-def information(request: Single) -> Any:
+@router.post("/information", response_model=InformationResponse, openapi_extra=SINGLE)
+def information(body: Raw) -> Response:
     """Self-information -log p(x) of every event: rare events carry more information."""
-    return measures.information(request)
+    return _json(measures.information(parse_request(body, SingleRequest, pair=False)))
 
 
-@router.post("/entropy", response_model=EntropyResponse)
-def entropy(request: Single) -> Any:
+@router.post("/entropy", response_model=EntropyResponse, openapi_extra=SINGLE)
+def entropy(body: Raw) -> Response:
     """Shannon entropy H(p) = -sum p log p, the expected self-information."""
-    return measures.entropy(request)
+    return _json(measures.entropy(parse_request(body, SingleRequest, pair=False)))
 
 
-@router.post("/cross-entropy", response_model=DivergenceResponse)
-def cross_entropy(request: Pair) -> Any:
+@router.post("/cross-entropy", response_model=DivergenceResponse, openapi_extra=PAIR)
+def cross_entropy(body: Raw) -> Response:
     """Cross-entropy H(p, q) = -sum p log q: infinite where p > 0 and q = 0."""
-    return measures.cross_entropy(request)
+    return _json(measures.cross_entropy(parse_request(body, PairRequest, pair=True)))
 
 
-@router.post("/kl-divergence", response_model=DivergenceResponse)
-def kl_divergence(request: Pair) -> Any:
+@router.post("/kl-divergence", response_model=DivergenceResponse, openapi_extra=PAIR)
+def kl_divergence(body: Raw) -> Response:
     """Kullback-Leibler divergence D(p || q) = sum p log(p / q), not symmetric."""
-    return measures.kl_divergence(request)
+    return _json(measures.kl_divergence(parse_request(body, PairRequest, pair=True)))
 
 
-@router.post("/js-divergence", response_model=JSResponse)
-def js_divergence(request: Pair) -> Any:
+@router.post("/js-divergence", response_model=JSResponse, openapi_extra=PAIR)
+def js_divergence(body: Raw) -> Response:
     """Jensen-Shannon divergence (as `value`) and distance (its square root)."""
-    return measures.js_divergence(request)
+    return _json(measures.js_divergence(parse_request(body, PairRequest, pair=True)))
 
 
-@router.post("/compare", response_model=CompareResponse)
-def compare(request: Pair) -> Any:
+@router.post("/compare", response_model=CompareResponse, openapi_extra=PAIR)
+def compare(body: Raw) -> Response:
     """Every measure of a pair in both directions: entropy, cross-entropy, KL and JS."""
-    return measures.compare(request)
+    return _json(measures.compare(parse_request(body, PairRequest, pair=True)))

@@ -144,7 +144,18 @@ def _parse(value: Any, nonnegative: bool) -> ParsedDistribution:
 
 
 def parse_distribution(value: Any) -> ParsedDistribution:
-    """Parse one JSON value into a :class:`ParsedDistribution` or raise a pydantic error."""
+    """Parse one JSON value (or an array the fast paths made) into a ParsedDistribution."""
+    if isinstance(value, ParsedDistribution):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.ndim not in (1, 2):
+            shape = value.shape
+            raise _error("distribution_shape", f"expected 1-D or 2-D values, got shape {shape}")
+        if value.size == 0:
+            raise _error("empty", "a distribution needs at least one event")
+        values = np.asarray(value, dtype=np.float64)
+        _check_values(values, None)
+        return ParsedDistribution(values=values)
     return _parse(value, nonnegative=True)
 
 

@@ -11,12 +11,14 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from app.api import datasets, experiments, health, measures
+from app.api import datasets, experiments, health, losses, measures, modelfit, plots
+from app.api.docs import install_docs
 from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
 from app.jobs.services import get_queue, get_store, reap_once
 from app.metrics import Metrics
+from app.schemas.measures import PairRequest, SingleRequest
 
 __all__ = ["app", "create_app"]
 
@@ -43,6 +45,11 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components.update(problem.pop("$defs", {}))
         components["Problem"] = problem
+        # request models of the endpoints that read their bodies themselves (JSON or .npy)
+        for model in (SingleRequest, PairRequest):
+            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(model_schema.pop("$defs", {}))
+            components[model.__name__] = model_schema
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -81,7 +88,12 @@ class _MetricsMiddleware:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application: routers, problem+json handlers, OpenAPI document."""
     app = FastAPI(
-        title="Divergence service", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan
+        title="Divergence service",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=_lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings = settings or get_settings()
 
@@ -93,8 +105,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_problem_handlers(app)
     app.include_router(health.router)
     app.include_router(measures.router)
+    app.include_router(modelfit.router)
+    app.include_router(losses.router)
+    app.include_router(plots.router)
     app.include_router(experiments.router)
     app.include_router(datasets.router)
+    install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 

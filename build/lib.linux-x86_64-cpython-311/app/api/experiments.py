@@ -16,7 +16,13 @@ from app.api.problems import JOB_PROBLEMS
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.jobs.models import FINISHED
 from app.jobs.store import JobStore
-from app.schemas.experiments import Experiment, ExperimentConfig, ExperimentList, Status
+from app.schemas.experiments import (
+    Experiment,
+    ExperimentConfig,
+    ExperimentList,
+    Progress,
+    Status,
+)
 from app.services.experiment_plot import experiment_svg
 from app.services.experiments import check_limits, to_resource
 
@@ -130,10 +136,24 @@ async def _events(
     idle = 0.0
     while True:
         job = await run_in_threadpool(_load, store, job_id)
-        epochs = [(run.loss, e) for run in job.runs for e in run.history]
-        for loss, metrics in epochs[sent:]:
+        runs, total = len(job.config.losses), job.config.epochs
+        epochs = [
+            (index, run.loss, e)
+            for run in job.runs
+            for index in [job.config.losses.index(run.loss)]  # type: ignore[arg-type]
+            for e in run.history
+        ]
+        for index, loss, metrics in epochs[sent:]:
             sent += 1
-            data = {"loss": loss, **metrics.model_dump(), "progress": job.progress.model_dump()}
+            progress = Progress(
+                loss=loss,
+                run=index + 1,
+                runs=runs,
+                epoch=metrics.epoch,
+                epochs=total,
+                fraction=(index + metrics.epoch / total) / runs,
+            )
+            data = {"loss": loss, **metrics.model_dump(), "progress": progress.model_dump()}
             yield _sse("progress", data, sent)
         if job.status in FINISHED:
             yield _sse("end", json.loads(job.model_dump_json()), sent + 1)

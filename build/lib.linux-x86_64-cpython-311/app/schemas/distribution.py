@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 from pydantic import PlainValidator
 from pydantic_core import PydanticCustomError
 
-__all__ = ["Distribution", "DistributionJSON", "ParsedDistribution", "parse_distribution"]
+__all__ = [
+    "Distribution",
+    "DistributionJSON",
+    "Numbers",
+    "ParsedDistribution",
+    "parse_distribution",
+    "parse_numbers",
+]
 
 DistributionJSON = list[float] | list[list[float]] | dict[str, float]
 Position = int | str | tuple[int, int]
@@ -89,13 +96,15 @@ def _flatten_batch(value: list[Any]) -> tuple[list[Any], int]:
     return items, width
 
 
-def _check_values(values: NDArray[np.float64], labels: list[str] | None) -> None:
+def _check_values(
+    values: NDArray[np.float64], labels: list[str] | None, nonnegative: bool = True
+) -> None:
     finite = np.isfinite(values)
     if not finite.all():
         at = _first(~finite, labels)
         raise _error("not_finite", "NaN and infinite numbers are not probabilities", at)
     negative = values < 0
-    if negative.any():
+    if nonnegative and negative.any():
         at = _first(negative, labels)
         raise _error(
             "negative", f"probabilities must be >= 0, got {float(values[negative][0])!r}", at
@@ -112,8 +121,7 @@ def _first(mask: NDArray[np.bool_], labels: list[str] | None) -> Position:
     return (row, col)
 
 
-def parse_distribution(value: Any) -> ParsedDistribution:
-    """Parse one JSON value into a :class:`ParsedDistribution` or raise a pydantic error."""
+def _parse(value: Any, nonnegative: bool) -> ParsedDistribution:
     labels: list[str] | None = None
     if isinstance(value, dict):
         labels = list(value)
@@ -131,11 +139,39 @@ def parse_distribution(value: Any) -> ParsedDistribution:
     if not items:
         raise _error("empty", "a distribution needs at least one event")
     values = _to_array(items, shape, labels)
-    _check_values(values, labels)
+    _check_values(values, labels, nonnegative)
     return ParsedDistribution(values=values, labels=labels)
+
+
+def parse_distribution(value: Any) -> ParsedDistribution:
+    """Parse one JSON value (or an array the fast paths made) into a ParsedDistribution."""
+    if isinstance(value, ParsedDistribution):
+        return value
+    if isinstance(value, np.ndarray):
+        if value.ndim not in (1, 2):
+            shape = value.shape
+            raise _error("distribution_shape", f"expected 1-D or 2-D values, got shape {shape}")
+        if value.size == 0:
+            raise _error("empty", "a distribution needs at least one event")
+        values = np.asarray(value, dtype=np.float64)
+        _check_values(values, None)
+        return ParsedDistribution(values=values)
+    return _parse(value, nonnegative=True)
+
+
+def parse_numbers(value: Any) -> NDArray[np.float64]:
+    """Parse a JSON array (1-D) or array of equal arrays (2-D) of finite numbers, any sign."""
+    if isinstance(value, dict):
+        raise _error("array_type", "expected an array or an array of arrays")
+    return _parse(value, nonnegative=False).values
 
 
 Distribution = Annotated[
     ParsedDistribution,
     PlainValidator(parse_distribution, json_schema_input_type=DistributionJSON),
+]
+
+Numbers = Annotated[
+    NDArray[np.float64],
+    PlainValidator(parse_numbers, json_schema_input_type=list[float] | list[list[float]]),
 ]

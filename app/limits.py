@@ -1,0 +1,58 @@
+"""Request size limits, enforced before the body is read (413 problem+json beyond them).
+
+A request announcing a Content-Length over the limit for its content type is refused at
+once; a chunked body is counted as it streams and refused when it crosses the limit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.errors import ServiceError, problem_response
+
+__all__ = ["BodyTooLargeError", "SizeLimits"]
+
+
+class BodyTooLargeError(ServiceError):
+    status = 413
+    title = "Content Too Large"
+
+
+class SizeLimits:
+    """ASGI middleware: .npy bodies up to ``binary_bytes``, all others up to ``json_bytes``."""
+
+    def __init__(self, app: ASGIApp, json_bytes: int, binary_bytes: int) -> None:
+        self.app, self.json_bytes, self.binary_bytes = app, json_bytes, binary_bytes
+
+    def _limit(self, scope: Scope) -> tuple[int, str]:
+        headers = dict(scope.get("headers") or [])
+        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if content_type == b"application/x-npy":
+            return self.binary_bytes, "DIVERGENCE_MAX_BINARY_BYTES"
+        return self.json_bytes, "DIVERGENCE_MAX_JSON_BYTES"
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit, setting = self._limit(scope)
+        message = f"the body is larger than this service's limit of {limit} bytes ({setting})"
+        announced = dict(scope.get("headers") or []).get(b"content-length")
+        if announced is not None and announced.isdigit() and int(announced) > limit:
+            response = problem_response(413, message, scope.get("path", ""))
+            await response(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            received: Any = await receive()
+            if received["type"] == "http.request":
+                seen += len(received.get("body", b""))
+                if seen > limit:
+                    raise BodyTooLargeError(message)
+            return dict(received)
+
+        await self.app(scope, counted, send)

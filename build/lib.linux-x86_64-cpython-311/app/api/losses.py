@@ -1,0 +1,80 @@
+"""``/v1/losses``: per-sample classification losses, exactly."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body
+
+from app.api.problems import PROBLEM_RESPONSES
+from app.schemas.losses import LossRequest, LossResponse
+from app.services import losses
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/losses", tags=["losses"], responses=PROBLEM_RESPONSES)
+
+ARTICLE = {
+    "labels": [1, 1, 1, 1, 1, 0, 0, 0, 0, 0],
+    "predictions": [0.8, 0.9, 0.9, 0.6, 0.8, 0.1, 0.4, 0.2, 0.1, 0.3],
+}
+BINARY: dict[str, dict[str, Any]] = {
+    "article": {"summary": "The article's labels and predictions", "value": ARTICLE},
+    "logits": {
+        "summary": "Logits, summed",
+        "value": {
+            "labels": [1, 0, 1],
+            "predictions": [2.5, -1.0, 30.0],
+            "from_logits": True,
+            "reduction": "sum",
+        },
+    },
+}
+CATEGORICAL: dict[str, dict[str, Any]] = {
+    "one-hot": {
+        "summary": "One-hot labels against probabilities",
+        "value": {
+            "labels": [[1, 0, 0], [0, 1, 0]],
+            "predictions": [[0.7, 0.2, 0.1], [0.1, 0.8, 0.1]],
+        },
+    },
+    "sparse-logits": {
+        "summary": "Class indices against logits, with label smoothing",
+        "value": {
+            "labels": [0, 2],
+            "predictions": [[2.0, 0.5, -1.0], [0.1, 0.2, 3.0]],
+            "from_logits": True,
+            "label_smoothing": 0.1,
+        },
+    },
+}
+KL: dict[str, dict[str, Any]] = {
+    "soft": {
+        "summary": "Soft labels against predictions, per sample",
+        "value": {
+            "labels": [[0.9, 0.1], [0.5, 0.5]],
+            "predictions": [[0.8, 0.2], [0.6, 0.4]],
+            "reduction": "none",
+        },
+    },
+}
+
+
+@router.post("/binary-cross-entropy", response_model=LossResponse)
+def binary_cross_entropy(request: Annotated[LossRequest, Body(openapi_examples=BINARY)]) -> Any:
+    """-(y log p + (1 - y) log(1 - p)) per sample; logits through a stable log-sigmoid."""
+    return losses.binary_cross_entropy(request)
+
+
+@router.post("/categorical-cross-entropy", response_model=LossResponse)
+def categorical_cross_entropy(
+    request: Annotated[LossRequest, Body(openapi_examples=CATEGORICAL)],
+) -> Any:
+    """-sum y log q per sample; logits through a stable log-softmax; class indices accepted."""
+    return losses.categorical_cross_entropy(request)
+
+
+@router.post("/kl-divergence", response_model=LossResponse)
+def kl_divergence(request: Annotated[LossRequest, Body(openapi_examples=KL)]) -> Any:
+    """D(y || q) per sample."""
+    return losses.kl_divergence(request)

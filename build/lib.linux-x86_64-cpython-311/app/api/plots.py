@@ -1,0 +1,28 @@
+"""``/v1/plots``: the article's pictures."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from app.schemas.common import Unit
+from app.services.figures import binary_entropy_svg, image_response
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1/plots", tags=["pictures"])
+
+
+@router.get(
+    "/binary-entropy",
+    response_class=Response,
+    responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "Chart"}},
+)
+def binary_entropy(
+    unit: Unit = "bits",
+    format: Literal["svg", "png"] = "svg",
+    points: Annotated[int, Query(ge=3, le=2001)] = 101,
+) -> Response:
+    """The article's first figure: H([p, 1 - p]) against p, highest at p = 0.5."""
+    return image_response(binary_entropy_svg(unit, points), format)

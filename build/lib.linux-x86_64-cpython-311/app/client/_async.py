@@ -1,0 +1,151 @@
+"""The asynchronous client: the same endpoints as :class:`DivergenceClient`, awaitable."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from typing import Any, cast
+
+import httpx
+
+from app.client import _calls as c
+from app.client._calls import Call, Event
+from app.schemas.experiments import DatasetList, Experiment, ExperimentList
+from app.schemas.losses import LossResponse
+from app.schemas.measures import (
+    CompareResponse,
+    DivergenceResponse,
+    EntropyResponse,
+    InformationResponse,
+    JSResponse,
+)
+from app.schemas.modelfit import ModelFitResponse
+
+__all__ = ["AsyncDivergenceClient"]
+
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+class AsyncDivergenceClient:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        headers: dict[str, str] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.max_retries = max_retries
+        self._http = httpx.AsyncClient(
+            base_url=base_url, timeout=timeout, headers=headers, transport=transport
+        )
+
+    async def __aenter__(self) -> AsyncDivergenceClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def send(self, call: Call) -> Any:
+        attempt = 0
+        while True:
+            response = await self._http.request(
+                call.method, call.path, json=call.json, params=call.params, headers=call.headers
+            )
+            wait = c.backoff(response, attempt)
+            if wait is None or attempt >= self.max_retries:
+                return c.read(call, response)
+            attempt += 1
+            await asyncio.sleep(wait)
+
+    async def information(self, p: Any, **options: Any) -> InformationResponse:
+        return cast(
+            InformationResponse,
+            await self.send(c.single("information", InformationResponse, p, options)),
+        )
+
+    async def entropy(self, p: Any, **options: Any) -> EntropyResponse:
+        return cast(
+            EntropyResponse, await self.send(c.single("entropy", EntropyResponse, p, options))
+        )
+
+    async def cross_entropy(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
+        return cast(
+            DivergenceResponse,
+            await self.send(c.pair("cross-entropy", DivergenceResponse, p, q, options)),
+        )
+
+    async def kl_divergence(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
+        return cast(
+            DivergenceResponse,
+            await self.send(c.pair("kl-divergence", DivergenceResponse, p, q, options)),
+        )
+
+    async def js_divergence(self, p: Any, q: Any, **options: Any) -> JSResponse:
+        return cast(JSResponse, await self.send(c.pair("js-divergence", JSResponse, p, q, options)))
+
+    async def compare(self, p: Any, q: Any, **options: Any) -> CompareResponse:
+        return cast(
+            CompareResponse, await self.send(c.pair("compare", CompareResponse, p, q, options))
+        )
+
+    async def model_fit(self, **body: Any) -> ModelFitResponse:
+        return cast(ModelFitResponse, await self.send(c.model_fit(body)))
+
+    async def model_fit_plot(self, format: str = "svg", **body: Any) -> bytes:
+        return cast(bytes, await self.send(c.model_fit_plot(body, format)))
+
+    async def binary_entropy_plot(self, unit: str = "bits", format: str = "svg") -> bytes:
+        return cast(bytes, await self.send(c.binary_entropy_plot(unit, format)))
+
+    async def loss(self, name: str, labels: Any, predictions: Any, **options: Any) -> LossResponse:
+        return cast(LossResponse, await self.send(c.loss(name, labels, predictions, options)))
+
+    async def datasets(self) -> DatasetList:
+        return cast(DatasetList, await self.send(c.datasets()))
+
+    async def submit_experiment(self, **config: Any) -> Experiment:
+        return cast(Experiment, await self.send(c.submit(config)))
+
+    async def experiment(self, job_id: str) -> Experiment:
+        return cast(Experiment, await self.send(c.experiment(job_id)))
+
+    async def experiments(
+        self, status: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> ExperimentList:
+        return cast(ExperimentList, await self.send(c.experiments(status, limit, cursor)))
+
+    async def cancel_experiment(self, job_id: str) -> Experiment:
+        return cast(Experiment, await self.send(c.experiment(job_id, "cancel")))
+
+    async def delete_experiment(self, job_id: str) -> None:
+        await self.send(c.experiment(job_id, "delete"))
+
+    async def experiment_plot(self, job_id: str) -> str:
+        return cast(bytes, await self.send(c.experiment(job_id, "plot"))).decode()
+
+    async def follow(self, job_id: str) -> AsyncIterator[Event]:
+        async with self._http.stream("GET", f"/v1/experiments/{job_id}/events", timeout=None) as r:
+            if r.status_code >= 400:
+                await r.aread()
+                c.read(c.experiment(job_id), r)
+            parser = c.EventParser()
+            async for line in r.aiter_lines():
+                event = parser.feed(line)
+                if event is not None:
+                    yield event
+
+    async def wait(
+        self, job_id: str, poll: float = 1.0, timeout: float | None = None
+    ) -> Experiment:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (job := await self.experiment(job_id)).status not in FINISHED:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"experiment {job_id} is still {job.status}")
+            await asyncio.sleep(poll)
+        return job

@@ -1,0 +1,177 @@
+"""What both clients share: the request of every endpoint, errors, retries, SSE parsing."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from pydantic import BaseModel
+
+from app.api.problems import Problem
+from app.schemas.experiments import DatasetList, Experiment, ExperimentList
+from app.schemas.losses import LossResponse
+from app.schemas.modelfit import ModelFitResponse
+
+__all__ = ["Call", "DivergenceError", "Event", "EventParser", "backoff", "parse_events", "read"]
+
+RETRY_STATUSES = (429, 503)
+
+
+class DivergenceError(Exception):
+    """An error answer from the service; ``problem`` is its problem+json document."""
+
+    def __init__(self, status: int, problem: Problem | None, text: str) -> None:
+        self.status = status
+        self.problem = problem
+        detail = problem.detail if problem is not None else text[:200]
+        super().__init__(f"{status}: {detail}")
+
+    @property
+    def errors(self) -> list[dict[str, Any]]:
+        if self.problem is None or self.problem.errors is None:
+            return []
+        return [e.model_dump() for e in self.problem.errors]
+
+
+@dataclass(frozen=True)
+class Call:
+    """One HTTP request, and how to read its answer."""
+
+    method: str
+    path: str
+    json: Any = None
+    params: dict[str, Any] = field(default_factory=dict)
+    model: type[BaseModel] | None = None  # None: the raw body (bytes)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One Server-Sent Event of an experiment: ``progress`` (a dict) or ``end`` (the job)."""
+
+    name: str
+    data: Any
+
+
+def _plain(value: Any) -> Any:
+    """numpy arrays and scalars to JSON-ready Python values."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _options(options: dict[str, Any]) -> dict[str, Any]:
+    return {k: _plain(v) for k, v in options.items() if v is not None}
+
+
+def read(call: Call, response: httpx.Response) -> Any:
+    """The parsed answer of ``call``, or DivergenceError."""
+    if response.status_code >= 400:
+        problem = None
+        with contextlib.suppress(ValueError):
+            problem = Problem.model_validate(response.json())
+        raise DivergenceError(response.status_code, problem, response.text)
+    if call.model is None:
+        return response.content
+    if response.status_code == 204:
+        return None
+    return call.model.model_validate_json(response.content)
+
+
+def backoff(response: httpx.Response, attempt: int) -> float | None:
+    """Seconds to wait before retrying, or None when the answer is not retried."""
+    if response.status_code not in RETRY_STATUSES:
+        return None
+    after = response.headers.get("retry-after")
+    if after is not None:
+        try:
+            return min(float(after), 60.0)
+        except ValueError:
+            pass
+    return float(min(0.25 * 2**attempt, 8.0))
+
+
+class EventParser:
+    """Reads a ``text/event-stream`` line by line; :meth:`feed` returns each finished event."""
+
+    def __init__(self) -> None:
+        self.name: str = "message"
+        self.data: list[str] = []
+
+    def feed(self, line: str) -> Event | None:
+        if line.startswith("event:"):
+            self.name = line[6:].strip()
+        elif line.startswith("data:"):
+            self.data.append(line[5:].strip())
+        elif line == "" and self.data:
+            payload = json.loads("\n".join(self.data))
+            event = Event(
+                self.name, Experiment.model_validate(payload) if self.name == "end" else payload
+            )
+            self.name, self.data = "message", []
+            return event
+        return None
+
+
+def parse_events(lines: Iterable[str]) -> Iterator[Event]:
+    """Server-Sent Events from the lines of a ``text/event-stream``."""
+    parser = EventParser()
+    for line in lines:
+        event = parser.feed(line)
+        if event is not None:
+            yield event
+
+
+def single(path: str, model: type[BaseModel], p: Any, options: dict[str, Any]) -> Call:
+    return Call("POST", f"/v1/{path}", {"p": _plain(p), **_options(options)}, model=model)
+
+
+def pair(path: str, model: type[BaseModel], p: Any, q: Any, options: dict[str, Any]) -> Call:
+    body = {"p": _plain(p), "q": _plain(q), **_options(options)}
+    return Call("POST", f"/v1/{path}", body, model=model)
+
+
+def loss(path: str, labels: Any, predictions: Any, options: dict[str, Any]) -> Call:
+    body = {"labels": _plain(labels), "predictions": _plain(predictions), **_options(options)}
+    return Call("POST", f"/v1/losses/{path}", body, model=LossResponse)
+
+
+def model_fit(body: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/model-fit", _options(body), model=ModelFitResponse)
+
+
+def model_fit_plot(body: dict[str, Any], format: str) -> Call:
+    return Call("POST", "/v1/model-fit/plot", _options(body), params={"format": format})
+
+
+def binary_entropy_plot(unit: str, format: str) -> Call:
+    return Call("GET", "/v1/plots/binary-entropy", params={"unit": unit, "format": format})
+
+
+def submit(config: dict[str, Any]) -> Call:
+    return Call("POST", "/v1/experiments", _options(config), model=Experiment)
+
+
+def experiment(job_id: str, action: str = "") -> Call:
+    if action == "cancel":
+        return Call("POST", f"/v1/experiments/{job_id}/cancel", model=Experiment)
+    if action == "delete":
+        return Call("DELETE", f"/v1/experiments/{job_id}", model=Experiment)
+    if action == "plot":
+        return Call("GET", f"/v1/experiments/{job_id}/plot.svg")
+    return Call("GET", f"/v1/experiments/{job_id}", model=Experiment)
+
+
+def experiments(status: str | None, limit: int, cursor: str | None) -> Call:
+    params = _options({"status": status, "limit": limit, "cursor": cursor})
+    return Call("GET", "/v1/experiments", params=params, model=ExperimentList)
+
+
+def datasets() -> Call:
+    return Call("GET", "/v1/datasets", model=DatasetList)

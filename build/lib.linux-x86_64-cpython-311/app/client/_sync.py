@@ -1,0 +1,152 @@
+"""The synchronous client."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, cast
+
+import httpx
+
+from app.client import _calls as c
+from app.client._calls import Call, Event
+from app.schemas.experiments import DatasetList, Experiment, ExperimentList
+from app.schemas.losses import LossResponse
+from app.schemas.measures import (
+    CompareResponse,
+    DivergenceResponse,
+    EntropyResponse,
+    InformationResponse,
+    JSResponse,
+)
+from app.schemas.modelfit import ModelFitResponse
+
+__all__ = ["DivergenceClient"]
+
+FINISHED = ("succeeded", "failed", "cancelled")
+
+
+class DivergenceClient:
+    """Every endpoint of the service. Options (``unit``, ``normalize``, ``tolerance``,
+    ``smoothing``, ...) are keyword arguments named as in the API."""
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        *,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        headers: dict[str, str] | None = None,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.max_retries = max_retries
+        self._http = httpx.Client(
+            base_url=base_url, timeout=timeout, headers=headers, transport=transport
+        )
+
+    def __enter__(self) -> DivergenceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._http.close()
+
+    def send(self, call: Call) -> Any:
+        """Send one request, retrying 429 and 503 with backoff; parse or raise."""
+        attempt = 0
+        while True:
+            response = self._http.request(
+                call.method, call.path, json=call.json, params=call.params, headers=call.headers
+            )
+            wait = c.backoff(response, attempt)
+            if wait is None or attempt >= self.max_retries:
+                return c.read(call, response)
+            attempt += 1
+            time.sleep(wait)
+
+    # -- information measures ---------------------------------------------------------------
+
+    def information(self, p: Any, **options: Any) -> InformationResponse:
+        return cast(
+            InformationResponse, self.send(c.single("information", InformationResponse, p, options))
+        )
+
+    def entropy(self, p: Any, **options: Any) -> EntropyResponse:
+        return cast(EntropyResponse, self.send(c.single("entropy", EntropyResponse, p, options)))
+
+    def cross_entropy(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
+        return cast(
+            DivergenceResponse,
+            self.send(c.pair("cross-entropy", DivergenceResponse, p, q, options)),
+        )
+
+    def kl_divergence(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
+        return cast(
+            DivergenceResponse,
+            self.send(c.pair("kl-divergence", DivergenceResponse, p, q, options)),
+        )
+
+    def js_divergence(self, p: Any, q: Any, **options: Any) -> JSResponse:
+        return cast(JSResponse, self.send(c.pair("js-divergence", JSResponse, p, q, options)))
+
+    def compare(self, p: Any, q: Any, **options: Any) -> CompareResponse:
+        return cast(CompareResponse, self.send(c.pair("compare", CompareResponse, p, q, options)))
+
+    # -- model fitting, losses, pictures ----------------------------------------------------
+
+    def model_fit(self, **body: Any) -> ModelFitResponse:
+        return cast(ModelFitResponse, self.send(c.model_fit(body)))
+
+    def model_fit_plot(self, format: str = "svg", **body: Any) -> bytes:
+        return cast(bytes, self.send(c.model_fit_plot(body, format)))
+
+    def binary_entropy_plot(self, unit: str = "bits", format: str = "svg") -> bytes:
+        return cast(bytes, self.send(c.binary_entropy_plot(unit, format)))
+
+    def loss(self, name: str, labels: Any, predictions: Any, **options: Any) -> LossResponse:
+        """``name``: binary-cross-entropy, categorical-cross-entropy or kl-divergence."""
+        return cast(LossResponse, self.send(c.loss(name, labels, predictions, options)))
+
+    # -- experiments ------------------------------------------------------------------------
+
+    def datasets(self) -> DatasetList:
+        return cast(DatasetList, self.send(c.datasets()))
+
+    def submit_experiment(self, **config: Any) -> Experiment:
+        return cast(Experiment, self.send(c.submit(config)))
+
+    def experiment(self, job_id: str) -> Experiment:
+        return cast(Experiment, self.send(c.experiment(job_id)))
+
+    def experiments(
+        self, status: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> ExperimentList:
+        return cast(ExperimentList, self.send(c.experiments(status, limit, cursor)))
+
+    def cancel_experiment(self, job_id: str) -> Experiment:
+        return cast(Experiment, self.send(c.experiment(job_id, "cancel")))
+
+    def delete_experiment(self, job_id: str) -> None:
+        self.send(c.experiment(job_id, "delete"))
+
+    def experiment_plot(self, job_id: str) -> str:
+        return cast(bytes, self.send(c.experiment(job_id, "plot"))).decode()
+
+    def follow(self, job_id: str) -> Iterator[Event]:
+        """The experiment's Server-Sent Events: ``progress`` per epoch, then ``end``."""
+        with self._http.stream("GET", f"/v1/experiments/{job_id}/events", timeout=None) as r:
+            if r.status_code >= 400:
+                r.read()
+                c.read(c.experiment(job_id), r)
+            yield from c.parse_events(r.iter_lines())
+
+    def wait(self, job_id: str, poll: float = 1.0, timeout: float | None = None) -> Experiment:
+        """Poll until the experiment has finished; TimeoutError after ``timeout`` seconds."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while (job := self.experiment(job_id)).status not in FINISHED:
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"experiment {job_id} is still {job.status}")
+            time.sleep(poll)
+        return job

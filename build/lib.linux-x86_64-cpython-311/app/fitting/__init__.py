@@ -1,0 +1,1 @@
+"""Fitting few-parameter models to observed counts over an integer support (pure numpy)."""

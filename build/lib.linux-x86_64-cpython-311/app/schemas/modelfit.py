@@ -1,0 +1,118 @@
+"""Models of ``POST /v1/model-fit``: observations over an integer support, candidate models."""
+
+from __future__ import annotations
+
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+
+from app.schemas.common import Number, Unit
+
+__all__ = [
+    "Bootstrap",
+    "CustomModel",
+    "FittedModel",
+    "Interval",
+    "ModelFitRequest",
+    "ModelFitResponse",
+    "Observed",
+]
+
+Family = Literal["uniform", "binomial", "poisson", "geometric"]
+MAX_SUPPORT = 10_000
+
+
+class CustomModel(BaseModel):
+    """A distribution the caller proposes, over the same support 0..K."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+    p: list[float] = Field(min_length=1, max_length=MAX_SUPPORT + 1)
+
+
+class Bootstrap(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    resamples: int = Field(1000, ge=0, le=20_000, description="0 turns the intervals off.")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    confidence: float = Field(0.95, gt=0.0, lt=1.0)
+
+
+class ModelFitRequest(BaseModel):
+    """Observations in one of three forms, and the models to try."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    counts: list[NonNegativeInt] | None = Field(
+        None,
+        max_length=MAX_SUPPORT + 1,
+        description="counts[k] = how often the value k was seen (support 0..len-1).",
+    )
+    samples: list[NonNegativeInt] | None = Field(
+        None, max_length=1_000_000, description="Raw non-negative integer observations."
+    )
+    label_counts: dict[str, NonNegativeInt] | None = Field(
+        None,
+        max_length=MAX_SUPPORT + 1,
+        description='Counts by value, the values written as strings: {"3": 14, "10": 7}.',
+    )
+    support_max: int | None = Field(
+        None, ge=0, le=MAX_SUPPORT, description="K of the support 0..K (default: the data's)."
+    )
+    families: list[Family] = Field(
+        ["uniform", "binomial", "poisson", "geometric"], description="Parametric families."
+    )
+    custom: list[CustomModel] = Field([], max_length=20, description="Your own models.")
+    unit: Unit = "nats"
+    tolerance: float = Field(1e-6, ge=0, le=0.5, description="For custom models' sums.")
+    bootstrap: Bootstrap = Field(default_factory=Bootstrap)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> Self:
+        given = [n for n in ("counts", "samples", "label_counts") if getattr(self, n) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "give exactly one of counts, samples or label_counts"
+                + (f" (got {', '.join(given)})" if given else "")
+            )
+        if not self.families and not self.custom:
+            raise ValueError("no model to fit: give families or custom models")
+        return self
+
+
+class Observed(BaseModel):
+    support: list[int]
+    counts: list[int]
+    n: int = Field(description="Number of observations.")
+    probabilities: list[float]
+    mean: float
+    entropy: float = Field(description="Plug-in entropy of the empirical distribution.")
+    entropy_miller_madow: float = Field(
+        description="Bias-corrected: plug-in + (bins seen - 1) / 2n nats, in the unit."
+    )
+
+
+class Interval(BaseModel):
+    low: Number
+    high: Number
+    confidence: float
+    resamples: int
+
+
+class FittedModel(BaseModel):
+    family: str = Field(description="uniform, binomial, poisson, geometric, or custom:NAME.")
+    parameters: dict[str, float]
+    divergence: Number = Field(description="D(observed || model): the information lost.")
+    cross_entropy: Number = Field(description="H(observed, model).")
+    interval: Interval | None = Field(description="Bootstrap percentile interval of divergence.")
+    tail_mass: float = Field(description="Model probability beyond the support's maximum.")
+    infinite_events: list[int] = Field(description="Observed values the model calls impossible.")
+    probabilities: list[float] = Field(description="The model on the support 0..K.")
+
+
+class ModelFitResponse(BaseModel):
+    unit: Unit
+    observed: Observed
+    models: list[FittedModel] = Field(description="Best (smallest divergence) first.")
+    best: str
