@@ -1,10 +1,9 @@
 """Request bodies of the numeric endpoints: JSON, parsed fast, or raw ``.npy`` arrays.
 
 JSON is the default. A body whose ``p`` and ``q`` are plain arrays of numbers (or arrays of
-equal rows) is decoded by msgspec straight into typed lists, which rejects booleans, strings
-and nulls as it goes, and turned into float64 arrays without a Python loop; any other body
-(label maps, mixed shapes, invalid input) takes the general path, stdlib JSON and pydantic,
-whose errors name the field and index exactly.
+equal rows) is parsed by simdjson and copied into float64 arrays without a Python object per
+number; any other body (label maps, mixed shapes, invalid input) takes the general path,
+stdlib JSON and pydantic, whose errors name the field and index exactly.
 
 ``application/x-npy`` bodies skip JSON altogether: one ``.npy`` array (for a pair, ``p`` and
 ``q`` stacked: shape ``(2, n)`` or ``(2, rows, n)``), read without a copy; the options come
@@ -13,13 +12,13 @@ from the query string.
 
 from __future__ import annotations
 
-import itertools
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import msgspec
 import numpy as np
+import simdjson
 from fastapi.exceptions import RequestValidationError
 from numpy.lib import format as npy
 from numpy.typing import NDArray
@@ -42,65 +41,98 @@ class RawBody:
     query: dict[str, str]
 
 
-class _Flat(msgspec.Struct, forbid_unknown_fields=True):
-    p: list[float]
-    q: list[float] | msgspec.UnsetType = msgspec.UNSET
-    unit: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    normalize: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    tolerance: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    smoothing: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+_ARRAYS = ("p", "q")
+_ALLOWED = frozenset(_ARRAYS + _OPTION_FIELDS)
+_parsers = threading.local()
 
 
-class _Rows(msgspec.Struct, forbid_unknown_fields=True):
-    p: list[list[float]]
-    q: list[list[float]] | msgspec.UnsetType = msgspec.UNSET
-    unit: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    normalize: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    tolerance: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
-    smoothing: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+def _parser() -> simdjson.Parser:
+    """One simdjson parser per thread (a parser is not thread-safe)."""
+    parser: simdjson.Parser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = _parsers.parser = simdjson.Parser()
+    return parser
 
 
-_FLAT = msgspec.json.Decoder(_Flat)
-_ROWS = msgspec.json.Decoder(_Rows)
-
-
-def _flat(values: list[float]) -> NDArray[np.float64]:
-    return np.fromiter(values, dtype=np.float64, count=len(values))
-
-
-def _rows(rows: list[list[float]]) -> NDArray[np.float64] | None:
-    """Rows of equal length as one 2-D array; None when ragged (the general path explains)."""
-    width = len(rows[0]) if rows else 0
-    if not rows or width == 0 or any(len(r) != width for r in rows):
+def _numbers(value: Any) -> NDArray[np.float64] | None:
+    """A JSON array of numbers (1-D) or of equally long arrays of numbers (2-D), as float64
+    straight from the parsed document; None for anything else (the general path explains)."""
+    if not isinstance(value, simdjson.Array) or len(value) == 0:
         return None
-    flat = np.fromiter(itertools.chain.from_iterable(rows), np.float64, len(rows) * width)
-    return flat.reshape(len(rows), width)
+    rows = len(value)
+    if isinstance(value[0], simdjson.Array):
+        widths = {len(row) if isinstance(row, simdjson.Array) else -1 for row in value}
+        if len(widths) != 1 or (width := widths.pop()) <= 0:
+            return None
+        shape: tuple[int, ...] = (rows, width)
+    else:
+        shape = (rows,)
+    try:
+        flat = np.frombuffer(value.as_buffer(of_type="d"), dtype=np.float64)
+    except TypeError:  # a boolean, string or null among the numbers
+        return None
+    if flat.size != int(np.prod(shape)):  # deeper nesting was flattened away
+        return None
+    return flat.reshape(shape)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, simdjson.Object):
+        return value.as_dict()
+    if isinstance(value, simdjson.Array):
+        return value.as_list()
+    return value
 
 
 def _fast_json(data: bytes | bytearray) -> dict[str, Any] | None:
-    """Arrays and raw options of a plain-array body, or None to take the general path."""
-    decoded: _Flat | _Rows
+    """The fields of a body whose arrays are plain numbers, or None for the general path.
+
+    simdjson parses the document without making a Python object per number and copies each
+    array into a float64 buffer; booleans, strings and nulls among the numbers, label maps,
+    ragged rows, duplicate keys and invalid JSON all fall back to the general path.
+    """
     try:
-        decoded = _FLAT.decode(data)
-        arrays = {"p": _flat(decoded.p)}
-        if decoded.q is not msgspec.UNSET:
-            arrays["q"] = _flat(decoded.q)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        try:
-            decoded = _ROWS.decode(data)
-        except (msgspec.ValidationError, msgspec.DecodeError):
+        document = _parser().parse(bytes(data) if isinstance(data, bytearray) else data)
+    except (ValueError, RuntimeError):
+        return None
+    try:
+        if not isinstance(document, simdjson.Object):
             return None
-        p = _rows(decoded.p)
-        q = _rows(decoded.q) if decoded.q is not msgspec.UNSET else None
-        if p is None or (decoded.q is not msgspec.UNSET and q is None):
+        keys = list(document.keys())
+        if len(set(keys)) != len(keys) or not set(keys) <= _ALLOWED or "p" not in keys:
             return None
-        arrays = {"p": p} if q is None else {"p": p, "q": q}
-    options = {
-        name: json.loads(bytes(raw))
-        for name in _OPTION_FIELDS
-        if (raw := getattr(decoded, name)) is not msgspec.UNSET
-    }
-    return {**arrays, **options}
+        fields: dict[str, Any] = {}
+        brackets = 0
+        for key in keys:
+            if key in _ARRAYS:
+                array = _numbers(document[key])
+                if array is None:
+                    return None
+                fields[key] = array
+                brackets += 1 if array.ndim == 1 else 1 + array.shape[0]
+            else:
+                fields[key] = _plain(document[key])
+        # as_buffer flattens nested arrays, so [[0.5]] in place of 0.5 would pass unseen: every
+        # "[" of the body must be one of the arrays' own (an extra one takes the general path)
+        if data.count(b"[") != brackets:
+            return None
+        return fields
+    finally:
+        del document  # the parser can be reused only once its document is released
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Refuse duplicate keys (json.loads would keep the last one silently)."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKeyError(f"duplicate key {key!r}: each label or field may appear once")
+        out[key] = value
+    return out
 
 
 def _body_error(msg: str, kind: str = "npy") -> RequestValidationError:
@@ -165,9 +197,13 @@ def _fields(body: RawBody, pair: bool) -> tuple[Any, str]:
     if fields is not None:
         return fields, "body"
     try:
-        return json.loads(body.data), "body"
+        return json.loads(body.data, object_pairs_hook=_unique_keys), "body"
+    except _DuplicateKeyError as exc:
+        raise _body_error(str(exc), "duplicate_key") from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise _body_error(f"invalid JSON: {exc}", "json_invalid") from None
+    except RecursionError:
+        raise _body_error("the JSON is nested too deeply", "json_invalid") from None
 
 
 def parse_request(body: RawBody, model: type[Model], pair: bool) -> Model:

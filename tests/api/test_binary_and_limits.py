@@ -110,12 +110,25 @@ def test_bad_npy_query_options(client: TestClient) -> None:
     assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["query", "unit"]
 
 
+def test_duplicate_keys_and_deep_nesting_are_refused(client: TestClient) -> None:
+    raw = b'{"p": {"a": 0.5, "a": 0.5}, "q": {"a": 1.0}}'
+    r = client.post("/v1/kl-divergence", content=raw, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["errors"][0]["type"] == "duplicate_key"
+    assert "'a'" in r.json()["detail"]
+    deep = b'{"p": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"
+    r = client.post("/v1/entropy", content=deep, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+
+
 def test_fast_json_path_keeps_strict_validation(client: TestClient) -> None:
     cases: list[tuple[dict[str, Any], list[Any]]] = [
         ({"p": [0.5, True], "q": [0.5, 0.5]}, ["body", "p", 1]),
         ({"p": [[0.5, 0.5], [0.5, "x"]], "q": [[0.5, 0.5], [0.5, 0.5]]}, ["body", "p", 1, 1]),
         ({"p": [0.5, 0.5], "q": [0.5, 0.5], "extra": 1}, ["body", "extra"]),
         ({"p": [0.5, 0.5], "q": [0.5, 0.5], "unit": None}, ["body", "unit"]),
+        ({"p": [[0.5], [0.5]], "q": [0.5, 0.5]}, ["body", "q"]),  # 2-D p, 1-D q of another width
+        ({"p": [[[1.0]], [[1.0]]], "q": [[1.0], [1.0]]}, ["body", "p", 0, 0]),  # nested singletons
+        ({"p": [[0.5, [0.5]]], "q": [[0.5, 0.5]]}, ["body", "p", 0, 1]),
     ]
     for body, loc in cases:
         r = client.post("/v1/kl-divergence", json=body)
