@@ -107,8 +107,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(_MetricsMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
+    app.include_router(measures.router)  # first: the hot paths are matched first
     app.include_router(health.router)
-    app.include_router(measures.router)
     app.include_router(modelfit.router)
     app.include_router(losses.router)
     app.include_router(plots.router)

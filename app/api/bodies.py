@@ -8,10 +8,10 @@ from fastapi import Depends, Request
 
 from app.schemas.payloads import NPY, RawBody
 
-__all__ = ["Raw", "numeric_body_doc"]
+__all__ = ["Raw", "numeric_body_doc", "read_body"]
 
 
-async def _read(request: Request) -> RawBody:
+async def read_body(request: Request) -> RawBody:
     """The whole body; with a Content-Length, into one preallocated buffer (no joins)."""
     length = request.headers.get("content-length")
     data: bytes | bytearray
@@ -30,7 +30,7 @@ async def _read(request: Request) -> RawBody:
     )
 
 
-Raw = Annotated[RawBody, Depends(_read)]
+Raw = Annotated[RawBody, Depends(read_body)]
 
 _NPY_OPTIONS = [
     {"name": "unit", "in": "query", "required": False,

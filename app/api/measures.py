@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi import APIRouter, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from app.api.bodies import Raw, numeric_body_doc
+from app.api.bodies import numeric_body_doc, read_body
 from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.measures import (
@@ -17,15 +21,38 @@ from app.schemas.measures import (
     PairRequest,
     SingleRequest,
 )
-from app.schemas.payloads import parse_request
+from app.schemas.payloads import RawBody, parse_request
 from app.services import measures
 
 __all__ = ["router"]
 
 
-def _json(result: BaseModel) -> Response:
-    """The model as JSON, serialised once by pydantic-core (no second validation pass)."""
+Model = TypeVar("Model", bound=BaseModel)
+
+# Below this body size the whole request (parse, validate, compute, serialise) takes tens of
+# microseconds, less than a hop to the thread pool: it runs on the event loop. Larger bodies
+# (milliseconds of numpy) go to the thread pool, so the loop never blocks on them.
+INLINE_MAX_BYTES = 16 * 1024
+
+
+def _answer(
+    body: RawBody, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
+) -> Response:
+    result = work(parse_request(body, model, pair))
     return Response(result.model_dump_json(), media_type="application/json")
+
+
+async def _respond(
+    request: Request, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
+) -> Response:
+    """Parse, compute and serialise once (pydantic-core), inline or in the thread pool.
+
+    The body is read here rather than by a dependency: on a 10-event request that saves a
+    third of the framework's time."""
+    body = await read_body(request)
+    if len(body.data) <= INLINE_MAX_BYTES:
+        return _answer(body, model, pair, work)
+    return await run_in_threadpool(_answer, body, model, pair, work)
 
 
 router = APIRouter(prefix="/v1", tags=["measures"], responses=PROBLEM_RESPONSES)
@@ -35,36 +62,36 @@ PAIR = numeric_body_doc("PairRequest", PAIR_EXAMPLES, pair=True)
 
 
 @router.post("/information", response_model=InformationResponse, openapi_extra=SINGLE)
-def information(body: Raw) -> Response:
+async def information(request: Request) -> Response:
     """Self-information -log p(x) of every event: rare events carry more information."""
-    return _json(measures.information(parse_request(body, SingleRequest, pair=False)))
+    return await _respond(request, SingleRequest, False, measures.information)
 
 
 @router.post("/entropy", response_model=EntropyResponse, openapi_extra=SINGLE)
-def entropy(body: Raw) -> Response:
+async def entropy(request: Request) -> Response:
     """Shannon entropy H(p) = -sum p log p, the expected self-information."""
-    return _json(measures.entropy(parse_request(body, SingleRequest, pair=False)))
+    return await _respond(request, SingleRequest, False, measures.entropy)
 
 
 @router.post("/cross-entropy", response_model=DivergenceResponse, openapi_extra=PAIR)
-def cross_entropy(body: Raw) -> Response:
+async def cross_entropy(request: Request) -> Response:
     """Cross-entropy H(p, q) = -sum p log q: infinite where p > 0 and q = 0."""
-    return _json(measures.cross_entropy(parse_request(body, PairRequest, pair=True)))
+    return await _respond(request, PairRequest, True, measures.cross_entropy)
 
 
 @router.post("/kl-divergence", response_model=DivergenceResponse, openapi_extra=PAIR)
-def kl_divergence(body: Raw) -> Response:
+async def kl_divergence(request: Request) -> Response:
     """Kullback-Leibler divergence D(p || q) = sum p log(p / q), not symmetric."""
-    return _json(measures.kl_divergence(parse_request(body, PairRequest, pair=True)))
+    return await _respond(request, PairRequest, True, measures.kl_divergence)
 
 
 @router.post("/js-divergence", response_model=JSResponse, openapi_extra=PAIR)
-def js_divergence(body: Raw) -> Response:
+async def js_divergence(request: Request) -> Response:
     """Jensen-Shannon divergence (as `value`) and distance (its square root)."""
-    return _json(measures.js_divergence(parse_request(body, PairRequest, pair=True)))
+    return await _respond(request, PairRequest, True, measures.js_divergence)
 
 
 @router.post("/compare", response_model=CompareResponse, openapi_extra=PAIR)
-def compare(body: Raw) -> Response:
+async def compare(request: Request) -> Response:
     """Every measure of a pair in both directions: entropy, cross-entropy, KL and JS."""
-    return _json(measures.compare(parse_request(body, PairRequest, pair=True)))
+    return await _respond(request, PairRequest, True, measures.compare)

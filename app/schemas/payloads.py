@@ -92,7 +92,7 @@ def _fast_json(data: bytes | bytearray) -> dict[str, Any] | None:
     ragged rows, duplicate keys and invalid JSON all fall back to the general path.
     """
     try:
-        document = _parser().parse(bytes(data) if isinstance(data, bytearray) else data)
+        document = _parser().parse(data)  # bytes or bytearray, parsed in place
     except (ValueError, RuntimeError):
         return None
     try:
