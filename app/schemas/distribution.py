@@ -99,12 +99,16 @@ def _flatten_batch(value: list[Any]) -> tuple[list[Any], int]:
 def _check_values(
     values: NDArray[np.float64], labels: list[str] | None, nonnegative: bool = True
 ) -> None:
-    finite = np.isfinite(values)
-    if not finite.all():
-        at = _first(~finite, labels)
-        raise _error("not_finite", "NaN and infinite numbers are not probabilities", at)
+    total = float(np.add.reduce(values, axis=None))
+    if not np.isfinite(total):  # a NaN or an infinity somewhere (or an overflowing sum)
+        finite = np.isfinite(values)
+        if not finite.all():
+            at = _first(~finite, labels)
+            raise _error("not_finite", "NaN and infinite numbers are not probabilities", at)
+    if not nonnegative or float(np.minimum.reduce(values, axis=None)) >= 0:
+        return
     negative = values < 0
-    if nonnegative and negative.any():
+    if negative.any():
         at = _first(negative, labels)
         raise _error(
             "negative", f"probabilities must be >= 0, got {float(values[negative][0])!r}", at

@@ -41,6 +41,7 @@ class RawBody:
     query: dict[str, str]
 
 
+_FAST_JSON_MIN_BYTES = 4096
 _ARRAYS = ("p", "q")
 _ALLOWED = frozenset(_ARRAYS + _OPTION_FIELDS)
 _parsers = threading.local()
@@ -193,7 +194,8 @@ def _fields(body: RawBody, pair: bool) -> tuple[Any, str]:
     """The request's fields, and where its options came from (body or query)."""
     if body.content_type.split(";")[0].strip().lower() == NPY:
         return _from_npy(body, pair), "query"
-    fields = _fast_json(body.data)
+    # simdjson pays off on large arrays; a small body is quicker through the general path
+    fields = _fast_json(body.data) if len(body.data) > _FAST_JSON_MIN_BYTES else None
     if fields is not None:
         return fields, "body"
     try:

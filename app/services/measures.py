@@ -39,8 +39,15 @@ def _plain(value: float | np.ndarray) -> Any:
     return value.tolist() if isinstance(value, np.ndarray) else value
 
 
-def _events(p: np.ndarray, q: np.ndarray, labels: list[str] | None) -> InfiniteEvents:
-    """Events with p > 0 = q: indices (labels for label maps); one list per row for a batch."""
+def _events(
+    p: np.ndarray, q: np.ndarray, labels: list[str] | None, value: float | np.ndarray
+) -> InfiniteEvents:
+    """Events with p > 0 = q: indices (labels for label maps); one list per row for a batch.
+
+    Looked for only when some value is infinite: a finite value has none."""
+    if not np.isinf(value).any():
+        no_rows: list[list[int]] = [[] for _ in range(max(len(p), len(q)))]
+        return [] if p.ndim == 1 and q.ndim == 1 else no_rows
     rows = it.infinite_events(p, q)
     if labels is not None:
         return [labels[i] for i in rows[0]]
@@ -67,14 +74,14 @@ def _pair(request: PairRequest) -> PreparedPair:
 def cross_entropy(request: PairRequest) -> DivergenceResponse:
     pair = _pair(request)
     value = it.cross_entropy(pair.p, pair.q, request.unit)
-    events = _events(pair.p, pair.q, pair.labels)
+    events = _events(pair.p, pair.q, pair.labels, value)
     return DivergenceResponse(value=_plain(value), infinite_events=events, **_echo(request))
 
 
 def kl_divergence(request: PairRequest) -> DivergenceResponse:
     pair = _pair(request)
     value = it.kl_divergence(pair.p, pair.q, request.unit)
-    events = _events(pair.p, pair.q, pair.labels)
+    events = _events(pair.p, pair.q, pair.labels, value)
     return DivergenceResponse(value=_plain(value), infinite_events=events, **_echo(request))
 
 
@@ -89,19 +96,20 @@ def compare(request: PairRequest) -> CompareResponse:
     pair = _pair(request)
     p, q, unit = pair.p, pair.q, request.unit
     js = it.js_divergence(p, q, unit)
+    kl_pq, kl_qp = it.kl_divergence(p, q, unit), it.kl_divergence(q, p, unit)
     values = CompareValues(
         entropy_p=_plain(it.entropy(p, unit)),
         entropy_q=_plain(it.entropy(q, unit)),
         cross_entropy_pq=_plain(it.cross_entropy(p, q, unit)),
         cross_entropy_qp=_plain(it.cross_entropy(q, p, unit)),
-        kl_pq=_plain(it.kl_divergence(p, q, unit)),
-        kl_qp=_plain(it.kl_divergence(q, p, unit)),
+        kl_pq=_plain(kl_pq),
+        kl_qp=_plain(kl_qp),
         js_divergence=_plain(js),
         js_distance=_plain(np.sqrt(js)),
     )
     return CompareResponse(
         value=values,
-        infinite_events_pq=_events(p, q, pair.labels),
-        infinite_events_qp=_events(q, p, pair.labels),
+        infinite_events_pq=_events(p, q, pair.labels, kl_pq),
+        infinite_events_qp=_events(q, p, pair.labels, kl_qp),
         **_echo(request),
     )
