@@ -46,8 +46,10 @@ def _events(
 
     Looked for only when some value is infinite: a finite value has none."""
     if not np.isinf(value).any():
-        no_rows: list[list[int]] = [[] for _ in range(max(len(p), len(q)))]
-        return [] if p.ndim == 1 and q.ndim == 1 else no_rows
+        if p.ndim == 1 and q.ndim == 1:
+            return []
+        no_rows: list[list[int]] = [[] for _ in range(np.shape(value)[0])]
+        return no_rows
     rows = it.infinite_events(p, q)
     if labels is not None:
         return [labels[i] for i in rows[0]]
