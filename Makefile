@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test browser lint format openapi bench bench-experiment constraints docker-lint clean
+.PHONY: install run api worker test browser lint format openapi bench bench-http bench-experiment constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -46,6 +46,10 @@ openapi: install  ## regenerate the committed OpenAPI document
 
 bench: install  ## kernels against scipy (seconds)
 	$(BIN)/python benchmarks/kernels.py
+
+bench-http: install  ## the service over HTTP on loopback against scipy in-process (needs wrk)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python benchmarks/over_http.py
 
 bench-experiment: install  ## the service's overhead on the article's experiment (minutes)
 	$(BIN)/python benchmarks/experiment_overhead.py
