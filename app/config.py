@@ -68,6 +68,19 @@ class Settings(BaseSettings):
     max_binary_bytes: int = Field(
         512 * 2**20, ge=1024, description="Largest application/x-npy body, in bytes (413 beyond)."
     )
+    api_keys: str = Field(
+        "", description="Comma-separated API keys; empty (and no key file): no keys needed."
+    )
+    api_keys_file: Path | None = Field(None, description="A file of API keys, one per line.")
+    numeric_access: Literal["open", "keyed"] = Field(
+        "open", description="Whether the numeric endpoints need a key too."
+    )
+    experiment_rate_per_minute: int = Field(
+        30, ge=1, description="Experiments a client may submit a minute (429 beyond)."
+    )
+    max_queued_per_client: int = Field(
+        20, ge=1, description="Queued experiments a client may have at once (429 beyond)."
+    )
     heartbeat_interval: float = Field(
         2.0, gt=0, le=60, description="Seconds between a running job's heartbeats."
     )
@@ -104,6 +117,13 @@ class Settings(BaseSettings):
             return None
         if not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("the queue URL must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("api_keys_file")
+    @classmethod
+    def _key_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_file():
+            raise ValueError(f"no such file: {value}")
         return value
 
     @property

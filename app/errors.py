@@ -48,6 +48,7 @@ class ServiceError(Exception):
 
     status: int = 500
     title: str = "Internal Server Error"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -137,7 +138,12 @@ async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
 async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
     return problem_response(
-        exc.status, exc.detail, request.url.path, title=exc.title, errors=exc.errors()
+        exc.status,
+        exc.detail,
+        request.url.path,
+        title=exc.title,
+        errors=exc.errors(),
+        headers=exc.headers,
     )
 
 

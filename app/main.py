@@ -20,6 +20,7 @@ from app.jobs.services import get_queue, get_store, reap_once
 from app.limits import SizeLimits
 from app.metrics import Metrics
 from app.schemas.measures import PairRequest, SingleRequest
+from app.security import RateLimiter
 
 __all__ = ["app", "create_app"]
 
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return get_store(settings).count_by_status(), get_queue(settings).depth()
 
     app.state.metrics = Metrics(read_jobs)
+    app.state.experiment_rate = RateLimiter(settings.experiment_rate_per_minute)
     app.add_middleware(
         SizeLimits, json_bytes=settings.max_json_bytes, binary_bytes=settings.max_binary_bytes
     )

@@ -7,12 +7,12 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import StreamingResponse
 
 from app.api.deps import QueueDep, SettingsDep, StoreDep
-from app.api.problems import JOB_PROBLEMS
+from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.jobs.models import FINISHED
 from app.jobs.store import JobStore
@@ -23,6 +23,7 @@ from app.schemas.experiments import (
     Progress,
     Status,
 )
+from app.security import TooManyRequestsError, keyed_client
 from app.services.experiment_plot import experiment_svg
 from app.services.experiments import check_limits, to_resource
 
@@ -58,13 +59,27 @@ def _load(store: JobStore, job_id: str) -> Experiment:
     return to_resource(job, store.epochs(job_id))
 
 
-@router.post("", status_code=202, response_model=Experiment)
+Client = Annotated[str, Depends(keyed_client)]
+
+
+@router.post("", status_code=202, response_model=Experiment, responses=AUTH_PROBLEMS)
 def submit(
-    config: Config, response: Response, settings: SettingsDep, store: StoreDep, queue: QueueDep
+    config: Config,
+    response: Response,
+    request: Request,
+    client: Client,
+    settings: SettingsDep,
+    store: StoreDep,
+    queue: QueueDep,
 ) -> Experiment:
     """Queue an experiment; answers 202 with its `Location`."""
     check_limits(config, settings)
-    job = store.create(config.model_dump())
+    if store.queued_count(client) >= settings.max_queued_per_client:
+        raise TooManyRequestsError(
+            f"{settings.max_queued_per_client} experiments of yours are queued already", 30
+        )
+    request.app.state.experiment_rate.hit(client)
+    job = store.create(config.model_dump(), owner=client)
     queue.enqueue(job.id)
     response.headers["Location"] = f"/v1/experiments/{job.id}"
     return to_resource(job, [])
@@ -92,8 +107,10 @@ def get_experiment(job_id: str, store: StoreDep) -> Experiment:
     return _load(store, job_id)
 
 
-@router.post("/{job_id}/cancel", status_code=202, response_model=Experiment)
-def cancel(job_id: str, store: StoreDep) -> Experiment:
+@router.post(
+    "/{job_id}/cancel", status_code=202, response_model=Experiment, responses=AUTH_PROBLEMS
+)
+def cancel(job_id: str, client: Client, store: StoreDep) -> Experiment:
     """A queued job never runs; a running one stops at the next batch, keeping its epochs."""
     status = store.request_cancel(job_id)
     if status is None:
@@ -103,8 +120,8 @@ def cancel(job_id: str, store: StoreDep) -> Experiment:
     return _load(store, job_id)
 
 
-@router.delete("/{job_id}", status_code=204)
-def delete_experiment(job_id: str, store: StoreDep) -> Response:
+@router.delete("/{job_id}", status_code=204, responses=AUTH_PROBLEMS)
+def delete_experiment(job_id: str, client: Client, store: StoreDep) -> Response:
     """Remove a finished experiment and its results."""
     if store.delete(job_id):
         return Response(status_code=204)

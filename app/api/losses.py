@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Depends
 
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.losses import LossRequest, LossResponse
+from app.security import numeric_client
 from app.services import losses
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/losses", tags=["losses"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1/losses",
+    tags=["losses"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(numeric_client)],
+)
 
 ARTICLE = {
     "labels": [1, 1, 1, 1, 1, 0, 0, 0, 0, 0],

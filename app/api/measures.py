@@ -22,6 +22,7 @@ from app.schemas.measures import (
     SingleRequest,
 )
 from app.schemas.payloads import RawBody, parse_request
+from app.security import numeric_guard
 from app.services import measures
 
 __all__ = ["router"]
@@ -49,6 +50,7 @@ async def _respond(
 
     The body is read here rather than by a dependency: on a 10-event request that saves a
     third of the framework's time."""
+    numeric_guard(request)
     body = await read_body(request)
     if len(body.data) <= INLINE_MAX_BYTES:
         return _answer(body, model, pair, work)

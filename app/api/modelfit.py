@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Header, Query, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.modelfit import ModelFitRequest, ModelFitResponse
+from app.security import numeric_client
 from app.services.figures import image_response, model_fit_svg, wants_image
 from app.services.modelfit import fit
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["model fitting"], responses=PROBLEM_RESPONSES)
+router = APIRouter(
+    prefix="/v1",
+    tags=["model fitting"],
+    responses=PROBLEM_RESPONSES,
+    dependencies=[Depends(numeric_client)],
+)
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "worms": {

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-__all__ = ["JOB_PROBLEMS", "PROBLEM_RESPONSES", "Problem", "ProblemItem"]
+__all__ = ["AUTH_PROBLEMS", "JOB_PROBLEMS", "PROBLEM_RESPONSES", "Problem", "ProblemItem"]
 
 
 class ProblemItem(BaseModel):
@@ -37,6 +37,11 @@ def _problem(description: str) -> dict[str, Any]:
 
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _problem("The input cannot be used; `errors[].loc` names the field and index."),
+}
+AUTH_PROBLEMS: dict[int | str, dict[str, Any]] = {
+    401: _problem("An API key is required (Authorization: Bearer KEY, or X-API-Key)."),
+    403: _problem("The API key is not valid."),
+    429: _problem("Too many experiments: see Retry-After."),
 }
 JOB_PROBLEMS: dict[int | str, dict[str, Any]] = {
     404: _problem("No experiment with this id."),

@@ -82,10 +82,13 @@ class JobStore:
 
     # -- the API's side ---------------------------------------------------------------------
 
-    def create(self, config: dict[str, Any], kind: str = "loss_comparison") -> JobRow:
+    def create(
+        self, config: dict[str, Any], kind: str = "loss_comparison", owner: str | None = None
+    ) -> JobRow:
         job = JobRow(
             id=str(uuid.uuid4()),
             kind=kind,
+            owner=owner,
             status="queued",
             config=config,
             progress={},
@@ -162,6 +165,11 @@ class JobStore:
             s.execute(delete(EpochRow).where(EpochRow.job_id == job_id))
             gone = s.execute(delete(JobRow).where(JobRow.id == job_id, JobRow.status.in_(FINISHED)))
             return bool(gone.rowcount)  # type: ignore[attr-defined]
+
+    def queued_count(self, owner: str) -> int:
+        with self.session() as s:
+            query = select(func.count()).where(JobRow.owner == owner, JobRow.status == "queued")
+            return int(s.execute(query).scalar_one())
 
     def count_by_status(self) -> dict[str, int]:
         with self.session() as s:
