@@ -1,7 +1,9 @@
-"""Request size limits, enforced before the body is read (413 problem+json beyond them).
+"""What a request body may be, checked before it is read: its type (415) and size (413).
 
-A request announcing a Content-Length over the limit for its content type is refused at
-once; a chunked body is counted as it streams and refused when it crosses the limit.
+Bodies are JSON (``application/json`` or ``application/*+json``; a body without a
+Content-Type is read as JSON) or, for the numeric endpoints, ``application/x-npy``. A request
+announcing a Content-Length over the limit for its type is refused at once; a chunked body
+is counted as it streams and refused when it crosses the limit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,15 @@ class BodyTooLargeError(ServiceError):
     title = "Content Too Large"
 
 
+def _accepted(content_type: bytes | None) -> bool:
+    if content_type is None:
+        return True
+    media = content_type.split(b";")[0].strip().lower()
+    return media in (b"", b"application/json", b"application/x-npy") or (
+        media.startswith(b"application/") and media.endswith(b"+json")
+    )
+
+
 class SizeLimits:
     """ASGI middleware: .npy bodies up to ``binary_bytes``, all others up to ``json_bytes``."""
 
@@ -36,6 +47,16 @@ class SizeLimits:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        if scope.get("method") in ("POST", "PUT", "PATCH") and not _accepted(
+            headers.get(b"content-type")
+        ):
+            shown = headers.get(b"content-type", b"").decode("latin-1")
+            detail = f"unsupported Content-Type {shown!r}: send application/json"
+            if scope.get("path", "").startswith("/v1/") and "x-npy" not in shown:
+                detail += " (or application/x-npy to the numeric endpoints)"
+            await problem_response(415, detail, scope.get("path", ""))(scope, receive, send)
             return
         limit, setting = self._limit(scope)
         message = f"the body is larger than this service's limit of {limit} bytes ({setting})"
