@@ -6,12 +6,13 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.common import Unit
 from app.services.figures import binary_entropy_svg, image_response
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/plots", tags=["pictures"])
+router = APIRouter(prefix="/v1/plots", tags=["pictures"], responses=PROBLEM_RESPONSES)
 
 
 @router.get(

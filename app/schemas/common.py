@@ -40,7 +40,7 @@ class Smoothing(BaseModel):
     Applied after the sum check or normalisation, so ``alpha`` is in units of probability.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     method: Literal["additive"] = Field("additive", description="Smoothing method.")
     alpha: float = Field(
@@ -58,7 +58,7 @@ class Smoothing(BaseModel):
 class MeasureOptions(BaseModel):
     """Options accepted by every numeric endpoint."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     unit: Unit = Field("nats", description="bits (log 2), nats (ln) or bans (log 10).")
     normalize: bool = Field(

@@ -31,7 +31,7 @@ Status = Literal["queued", "running", "cancelling", "succeeded", "failed", "canc
 class ExperimentConfig(BaseModel):
     """What to train: the article's ConvNet, once per loss, on one data set."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     dataset: DatasetName = Field("cifar10", description="See GET /v1/datasets.")
     losses: list[LossName] = Field(

@@ -17,7 +17,7 @@ Reduction = Literal["mean", "sum", "none"]
 class LossRequest(BaseModel):
     """Labels against predictions, one sample per row (or per element for binary losses)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     labels: Numbers = Field(
         description="Binary: 0/1 (or soft) per sample, or per sample and output (2-D). "

@@ -25,14 +25,14 @@ MAX_SUPPORT = 10_000
 class CustomModel(BaseModel):
     """A distribution the caller proposes, over the same support 0..K."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     name: str = Field(min_length=1, max_length=64)
     p: list[float] = Field(min_length=1, max_length=MAX_SUPPORT + 1)
 
 
 class Bootstrap(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     resamples: int = Field(1000, ge=0, le=20_000, description="0 turns the intervals off.")
     seed: int = Field(0, ge=0, le=2**32 - 1)
@@ -42,7 +42,7 @@ class Bootstrap(BaseModel):
 class ModelFitRequest(BaseModel):
     """Observations in one of three forms, and the models to try."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     counts: list[NonNegativeInt] | None = Field(
         None,

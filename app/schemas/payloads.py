@@ -15,14 +15,14 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import numpy as np
 import simdjson
 from fastapi.exceptions import RequestValidationError
 from numpy.lib import format as npy
 from numpy.typing import NDArray
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = ["NPY", "RawBody", "parse_npy", "parse_request"]
 
@@ -174,32 +174,56 @@ class _Reader:
         return chunk
 
 
+class _QueryOptions(BaseModel):
+    """The options as query parameters, each checked on its own (as the OpenAPI says)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    unit: Literal["bits", "nats", "bans"] | None = None
+    normalize: bool | None = None
+    tolerance: float | None = Field(None, ge=0, le=0.5, allow_inf_nan=False)
+    smoothing_alpha: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False)
+    smoothing_apply_to: Literal["both", "p", "q"] | None = None
+
+
+def _query_options(query: dict[str, str]) -> dict[str, Any]:
+    """Options given in the query string (``smoothing_*`` fold into ``smoothing``)."""
+    if not query:
+        return {}
+    try:
+        given = _QueryOptions.model_validate(query)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+    options: dict[str, Any] = {
+        k: getattr(given, k)
+        for k in ("unit", "normalize", "tolerance")
+        if k in given.model_fields_set
+    }
+    if given.smoothing_alpha is not None:  # smoothing_apply_to alone changes nothing
+        smoothing: dict[str, Any] = {"alpha": given.smoothing_alpha}
+        if given.smoothing_apply_to is not None:
+            smoothing["apply_to"] = given.smoothing_apply_to
+        options["smoothing"] = smoothing
+    return options
+
+
 def _from_npy(body: RawBody, pair: bool) -> dict[str, Any]:
     array = parse_npy(body.data)
-    options: dict[str, Any] = {k: v for k, v in body.query.items() if k in _OPTION_FIELDS[:3]}
-    alpha = body.query.get("smoothing_alpha")
-    if alpha is not None:
-        options["smoothing"] = {
-            "alpha": alpha,
-            "apply_to": body.query.get("smoothing_apply_to", "both"),
-        }
     if not pair:
-        return {"p": array, **options}
+        return {"p": array}
     if array.ndim not in (2, 3) or array.shape[0] != 2:
         raise _body_error(f"a pair is one array of shape (2, n) or (2, rows, n), got {array.shape}")
-    return {"p": array[0], "q": array[1], **options}
+    return {"p": array[0], "q": array[1]}
 
 
-def _fields(body: RawBody, pair: bool) -> tuple[Any, str]:
-    """The request's fields, and where its options came from (body or query)."""
-    if body.content_type.split(";")[0].strip().lower() == NPY:
-        return _from_npy(body, pair), "query"
+def _from_json(data: bytes | bytearray) -> Any:
     # simdjson pays off on large arrays; a small body is quicker through the general path
-    fields = _fast_json(body.data) if len(body.data) > _FAST_JSON_MIN_BYTES else None
+    fields = _fast_json(data) if len(data) > _FAST_JSON_MIN_BYTES else None
     if fields is not None:
-        return fields, "body"
+        return fields
     try:
-        return json.loads(body.data, object_pairs_hook=_unique_keys), "body"
+        return json.loads(data, object_pairs_hook=_unique_keys)
     except _DuplicateKeyError as exc:
         raise _body_error(str(exc), "duplicate_key") from None
     except (ValueError, UnicodeDecodeError) as exc:
@@ -208,16 +232,38 @@ def _fields(body: RawBody, pair: bool) -> tuple[Any, str]:
         raise _body_error("the JSON is nested too deeply", "json_invalid") from None
 
 
+def _fields(body: RawBody, pair: bool) -> tuple[Any, frozenset[str]]:
+    """The request's fields, and the names of those that came from the query string.
+
+    Options may come in the query string with either kind of body; one given in both places
+    must be the same in both."""
+    is_npy = body.content_type.split(";")[0].strip().lower() == NPY
+    fields = _from_npy(body, pair) if is_npy else _from_json(body.data)
+    options = _query_options(body.query)
+    if not options or not isinstance(fields, dict):
+        return fields, frozenset()
+    for name, value in options.items():
+        if name in fields and fields[name] != value:
+            where = "smoothing_alpha" if name == "smoothing" else name
+            msg = f"{name} is given in the body and, differently, in the query: give it once"
+            raise RequestValidationError(
+                [{"loc": ("query", where), "msg": msg, "type": "conflict"}]
+            )
+    from_query = frozenset(k for k in options if k not in fields)
+    return {**options, **fields}, from_query
+
+
 def parse_request(body: RawBody, model: type[Model], pair: bool) -> Model:
     """Validate a numeric request from JSON or ``.npy``; errors as RequestValidationError."""
-    fields, where = _fields(body, pair)
+    fields, from_query = _fields(body, pair)
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
         errors: list[dict[str, Any]] = []
         for error in exc.errors():
             loc = tuple(error["loc"])
-            # the arrays are always in the body; options in the query for .npy bodies
-            origin = "body" if not loc or loc[0] in ("p", "q") else where
+            origin = "query" if loc and loc[0] in from_query else "body"
+            if origin == "query" and loc[0] == "smoothing" and len(loc) > 1:
+                loc = (f"smoothing_{loc[1]}", *loc[2:])
             errors.append({**error, "loc": (origin, *loc)})
         raise RequestValidationError(errors) from None

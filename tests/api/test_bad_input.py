@@ -54,7 +54,7 @@ CASES: list[tuple[str, dict[str, Any], list[Any], str]] = [
         "wrong type of option",
         {"p": [1.0], "normalize": "maybe"},
         ["body", "normalize"],
-        "bool_parsing",
+        "bool_type",
     ),
     (
         "negative tolerance",
