@@ -252,6 +252,22 @@ class JobStore:
             )
             return bool(done.rowcount)  # type: ignore[attr-defined]
 
+    def release(self, job_id: str, worker: str) -> bool:
+        """Give a running job back to the queue (its worker is shutting down): it keeps its
+        attempt count, loses its partial epochs on the next claim, and is not failed."""
+        with self.session() as s:
+            done = s.execute(
+                update(JobRow)
+                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status == "running")
+                .values(
+                    status="queued",
+                    worker=None,
+                    attempts=JobRow.attempts - 1,
+                    error="its worker shut down; requeued",
+                )
+            )
+            return bool(done.rowcount)  # type: ignore[attr-defined]
+
     def reap(self, timeout: float, max_attempts: int) -> list[ReapedJob]:
         """Recover running jobs whose heartbeat stopped ``timeout`` seconds ago.
 

@@ -1,7 +1,8 @@
 """``python -m app.worker``: one worker process (``make worker``).
 
 It consumes job ids from the queue one at a time, and reaps jobs whose worker died:
-a job with attempts left is requeued, the others are failed with the reason.
+a job with attempts left is requeued, the others are failed with the reason. On SIGTERM it
+stops its running job at the next batch, requeues it, and exits.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import logging
 import os
 import socket
 import threading
+from typing import Any
 
 from app.config import Settings, settings_or_exit
 from app.jobs.queue import JobQueue
@@ -48,9 +50,18 @@ def main() -> None:
 
     store = get_store(settings)
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    shutdown = threading.Event()
 
     def run(job_id: str) -> None:
-        execute(store, job_id, worker, settings.keras_cache, settings.heartbeat_interval)
+        execute(
+            store,
+            job_id,
+            worker,
+            settings.keras_cache,
+            settings.heartbeat_interval,
+            shutdown=shutdown,
+            requeue=queue.enqueue,
+        )
 
     queue = get_queue(settings, runner=run)
     import keras  # noqa: F401  (load TensorFlow before the first job, not during it)
@@ -63,7 +74,18 @@ def main() -> None:
     )
     reaper.start()
     log.info("worker %s ready", worker)
-    consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False)
+    # SIGTERM stops gracefully: the running job stops at its next batch and is requeued,
+    # then the consumer waits for its thread and exits. SIGINT interrupts at once.
+    consumer = queue.huey.create_consumer(
+        workers=1, worker_type="thread", periodic=False, graceful_signal="TERM"
+    )
+    handle_signal = consumer._handle_signal
+
+    def on_signal(signum: int, frame: Any) -> None:
+        shutdown.set()
+        handle_signal(signum, frame)
+
+    consumer._handle_signal = on_signal
     try:
         consumer.run()
     finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +27,18 @@ class JobReporter:
     """
 
     def __init__(
-        self, store: JobStore, job_id: str, worker: str, runs: int, epochs: int, interval: float
+        self,
+        store: JobStore,
+        job_id: str,
+        worker: str,
+        runs: int,
+        epochs: int,
+        interval: float,
+        shutdown: threading.Event | None = None,
     ) -> None:
         self.store, self.job_id, self.worker, self.interval = store, job_id, worker, interval
         self._cancel = threading.Event()
+        self.shutdown = shutdown or threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self.progress: dict[str, Any] = {
@@ -65,7 +74,8 @@ class JobReporter:
             return dict(self.progress)
 
     def cancelled(self) -> bool:
-        return self._cancel.is_set()
+        """Stop at the next batch: the job was cancelled, or this worker is shutting down."""
+        return self._cancel.is_set() or self.shutdown.is_set()
 
     def batch_done(self, fraction: float, loss: str, run: int, epoch: int) -> None:
         with self._lock:
@@ -88,8 +98,25 @@ class JobReporter:
         self.store.record_epoch(self.job_id, row, progress)
 
 
-def execute(store: JobStore, job_id: str, worker: str, keras_home: Path, interval: float) -> None:
-    """Run job ``job_id`` if it is still queued; every outcome ends in its row."""
+def execute(
+    store: JobStore,
+    job_id: str,
+    worker: str,
+    keras_home: Path,
+    interval: float,
+    shutdown: threading.Event | None = None,
+    requeue: Callable[[str], None] | None = None,
+) -> None:
+    """Run job ``job_id`` if it is still queued; every outcome ends in its row.
+
+    When ``shutdown`` is set (SIGTERM) the job stops at the next batch and goes back to the
+    queue through ``requeue`` instead of ending: a worker's shutdown never loses a job.
+    """
+    shutdown = shutdown or threading.Event()
+    if shutdown.is_set():  # taken off the queue as the worker stops: put it back
+        if requeue is not None:
+            requeue(job_id)
+        return
     job = store.claim(job_id, worker)
     if job is None:
         log.info("job %s is not queued any more; skipped", job_id)
@@ -97,7 +124,7 @@ def execute(store: JobStore, job_id: str, worker: str, keras_home: Path, interva
     config = job.config
     log.info("job %s: running (attempt %d)", job_id, job.attempts)
     reporter = JobReporter(
-        store, job_id, worker, len(config["losses"]), int(config["epochs"]), interval
+        store, job_id, worker, len(config["losses"]), int(config["epochs"]), interval, shutdown
     )
     with reporter:
         try:
@@ -110,6 +137,11 @@ def execute(store: JobStore, job_id: str, worker: str, keras_home: Path, interva
             log.exception("job %s failed", job_id)
             store.finish(job_id, worker, "failed", None, error=f"{type(exc).__name__}: {exc}")
             return
+    if shutdown.is_set() and outcome.status == "cancelled" and store.release(job_id, worker):
+        log.info("job %s: requeued, this worker is shutting down", job_id)
+        if requeue is not None:
+            requeue(job_id)
+        return
     progress = reporter.snapshot()
     if outcome.status == "succeeded":
         progress["fraction"] = 1.0
