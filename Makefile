@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test browser lint format openapi bench bench-http bench-experiment constraints docker-lint clean
+.PHONY: install run api worker test browser lint format openapi bench bench-http bench-experiment load constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -50,6 +50,10 @@ bench: install  ## kernels against scipy (seconds)
 bench-http: install  ## the service over HTTP on loopback against scipy in-process (needs wrk)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python benchmarks/over_http.py
+
+load: install  ## bounded load test on loopback: 64 connections, 30 s, experiments meanwhile
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python benchmarks/load.py
 
 bench-experiment: install  ## the service's overhead on the article's experiment (minutes)
 	$(BIN)/python benchmarks/experiment_overhead.py

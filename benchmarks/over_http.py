@@ -187,15 +187,15 @@ def main() -> int:
         )
 
         # c. a 1000 x 1000 batch
-        P, Q = rng.random((1000, 1000)), rng.random((1000, 1000))
-        P[:, ::10] = 0.0
-        P /= P.sum(axis=1, keepdims=True)
-        Q /= Q.sum(axis=1, keepdims=True)
-        batch_json = json.dumps({"p": P.tolist(), "q": Q.tolist()}).encode()
-        batch_npy = _npy(np.stack([P, Q]))
+        big_p, big_q = rng.random((1000, 1000)), rng.random((1000, 1000))
+        big_p[:, ::10] = 0.0
+        big_p /= big_p.sum(axis=1, keepdims=True)
+        big_q /= big_q.sum(axis=1, keepdims=True)
+        batch_json = json.dumps({"p": big_p.tolist(), "q": big_q.tolist()}).encode()
+        batch_npy = _npy(np.stack([big_p, big_q]))
         got = http.post("/v1/kl-divergence", content=batch_npy, headers=NPY).json()["value"]
-        np.testing.assert_allclose(got, stats.entropy(P, Q, axis=1), rtol=1e-9)
-        t_scipy_b = _median(lambda: stats.entropy(P, Q, axis=1))
+        np.testing.assert_allclose(got, stats.entropy(big_p, big_q, axis=1), rtol=1e-9)
+        t_scipy_b = _median(lambda: stats.entropy(big_p, big_q, axis=1))
         t_json_b = _median(
             lambda: http.post("/v1/kl-divergence", content=batch_json, headers=JSON), 5
         )
