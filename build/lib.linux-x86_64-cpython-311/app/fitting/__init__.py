@@ -1,1 +1,0 @@
-"""Fitting few-parameter models to observed counts over an integer support (pure numpy)."""
