@@ -99,7 +99,8 @@ def _flatten_batch(value: list[Any]) -> tuple[list[Any], int]:
 def _check_values(
     values: NDArray[np.float64], labels: list[str] | None, nonnegative: bool = True
 ) -> None:
-    total = float(np.add.reduce(values, axis=None))
+    with np.errstate(over="ignore"):  # huge but finite values may overflow the sum
+        total = float(np.add.reduce(values, axis=None))
     if not np.isfinite(total):  # a NaN or an infinity somewhere (or an overflowing sum)
         finite = np.isfinite(values)
         if not finite.all():
