@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from app.schemas.payloads import NPY, RawBody
 
-__all__ = ["Raw", "numeric_body_doc", "read_body"]
+__all__ = ["numeric_body_doc", "read_body"]
 
 
 async def read_body(request: Request) -> RawBody:
@@ -29,8 +29,6 @@ async def read_body(request: Request) -> RawBody:
         request.headers.get("content-type", "application/json"), data, dict(request.query_params)
     )
 
-
-Raw = Annotated[RawBody, Depends(read_body)]
 
 _NPY_OPTIONS = [
     {"name": "unit", "in": "query", "required": False,

@@ -115,9 +115,6 @@ class JobStore:
             )
             return list(rows)
 
-    def count_epochs(self, job_id: str) -> int:
-        return len(self.epochs(job_id))
-
     def page(
         self, status: str | None, limit: int, cursor: str | None
     ) -> tuple[list[JobRow], str | None]:

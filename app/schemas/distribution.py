@@ -40,10 +40,6 @@ class ParsedDistribution:
     values: NDArray[np.float64]
     labels: list[str] | None = None
 
-    @property
-    def is_batch(self) -> bool:
-        return self.values.ndim == 2
-
 
 def _error(kind: str, message: str, index: Position | None = None) -> PydanticCustomError:
     ctx: dict[str, Any] = {} if index is None else {"index": index}

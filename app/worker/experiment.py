@@ -52,13 +52,11 @@ class _Progress(keras.callbacks.Callback):  # type: ignore[misc]
 
     def __init__(self, reporter: Reporter, loss: str, run: int, runs: int, epochs: int) -> None:
         super().__init__()
-        self.reporter, self.loss, self.run, self.runs, self.epochs = (
-            reporter,
-            loss,
-            run,
-            runs,
-            epochs,
-        )
+        self.reporter = reporter
+        self.loss = loss
+        self.run = run
+        self.runs = runs
+        self.epochs = epochs
         self.steps_done = 0
         self.epoch = 0
         self.started = 0.0
