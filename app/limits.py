@@ -37,33 +37,34 @@ class SizeLimits:
     def __init__(self, app: ASGIApp, json_bytes: int, binary_bytes: int) -> None:
         self.app, self.json_bytes, self.binary_bytes = app, json_bytes, binary_bytes
 
-    def _limit(self, scope: Scope) -> tuple[int, str]:
-        headers = dict(scope.get("headers") or [])
+    def _limit(self, headers: dict[bytes, bytes]) -> tuple[int, str]:
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
         if content_type == b"application/x-npy":
             return self.binary_bytes, "DIVERGENCE_MAX_BINARY_BYTES"
         return self.json_bytes, "DIVERGENCE_MAX_JSON_BYTES"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("method") not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
         headers = dict(scope.get("headers") or [])
-        if scope.get("method") in ("POST", "PUT", "PATCH") and not _accepted(
-            headers.get(b"content-type")
-        ):
+        path = scope.get("path", "")
+        if not _accepted(headers.get(b"content-type")):
             shown = headers.get(b"content-type", b"").decode("latin-1")
             detail = f"unsupported Content-Type {shown!r}: send application/json"
-            if scope.get("path", "").startswith("/v1/") and "x-npy" not in shown:
+            if path.startswith("/v1/") and "x-npy" not in shown:
                 detail += " (or application/x-npy to the numeric endpoints)"
-            await problem_response(415, detail, scope.get("path", ""))(scope, receive, send)
+            await problem_response(415, detail, path)(scope, receive, send)
             return
-        limit, setting = self._limit(scope)
+        limit, setting = self._limit(headers)
         message = f"the body is larger than this service's limit of {limit} bytes ({setting})"
-        announced = dict(scope.get("headers") or []).get(b"content-length")
-        if announced is not None and announced.isdigit() and int(announced) > limit:
-            response = problem_response(413, message, scope.get("path", ""))
-            await response(scope, receive, send)
+        announced = headers.get(b"content-length")
+        if announced is not None and announced.isdigit():
+            if int(announced) > limit:
+                await problem_response(413, message, path)(scope, receive, send)
+                return
+            # the server delivers no more than the announced length: nothing to count
+            await self.app(scope, receive, send)
             return
         seen = 0
 
@@ -74,6 +75,6 @@ class SizeLimits:
                 seen += len(received.get("body", b""))
                 if seen > limit:
                     raise BodyTooLargeError(message)
-            return dict(received)
+            return received  # type: ignore[no-any-return]
 
         await self.app(scope, counted, send)

@@ -11,11 +11,15 @@ from app.schemas.payloads import NPY, RawBody
 __all__ = ["numeric_body_doc", "read_body"]
 
 
+_SMALL_BODY = 64 * 1024
+
+
 async def read_body(request: Request) -> RawBody:
-    """The whole body; with a Content-Length, into one preallocated buffer (no joins)."""
+    """The whole body; a large one with a Content-Length into one preallocated buffer (no
+    joins of chunks, no second copy)."""
     length = request.headers.get("content-length")
     data: bytes | bytearray
-    if length is not None and length.isdigit():
+    if length is not None and length.isdigit() and int(length) > _SMALL_BODY:
         data = bytearray(int(length))
         view, filled = memoryview(data), 0
         async for chunk in request.stream():
