@@ -24,10 +24,7 @@ def _store(request: Request) -> JobStore:
 
 
 def _queue(request: Request) -> JobQueue:
-    queue: JobQueue | None = getattr(request.app.state, "queue", None)
-    if queue is None:
-        queue = request.app.state.queue = get_queue(_settings(request))
-    return queue
+    return get_queue(_settings(request))
 
 
 SettingsDep = Annotated[Settings, Depends(_settings)]

@@ -22,7 +22,8 @@ def make_huey(queue_url: str | None, data_dir: Path, name: str = "divergence") -
     if queue_url:
         return RedisHuey(name, url=queue_url, results=False)
     data_dir.mkdir(parents=True, exist_ok=True)
-    return SqliteHuey(name, filename=str(data_dir / "queue.db"), results=False)
+    # the API, its reaper and the workers share the file: wait for a lock as the job store does
+    return SqliteHuey(name, filename=str(data_dir / "queue.db"), results=False, timeout=30)
 
 
 class JobQueue:

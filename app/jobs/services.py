@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
-from functools import lru_cache
 
 from app.config import Settings
 from app.jobs.queue import JobQueue, make_huey
@@ -15,23 +15,43 @@ __all__ = ["get_queue", "get_store", "reap_once"]
 log = logging.getLogger("app.jobs")
 
 
-@lru_cache(maxsize=8)
-def _store_for(url: str) -> JobStore:
-    store = JobStore.from_url(url)
-    store.create_schema()
-    return store
+# One store and one enqueue-only queue per process and configuration, made under a lock: the
+# request threads and the reaper thread ask for them at the same time when the API starts.
+_lock = threading.Lock()
+_stores: dict[str, JobStore] = {}
+_queues: dict[tuple[str | None, str, str], JobQueue] = {}
 
 
 def get_store(settings: Settings) -> JobStore:
     """The job store of these settings, its tables created (once per process and URL)."""
-    if settings.database_url is None:
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
-    return _store_for(settings.resolved_database_url)
+    url = settings.resolved_database_url
+    with _lock:
+        store = _stores.get(url)
+        if store is None:
+            if settings.database_url is None:
+                settings.data_dir.mkdir(parents=True, exist_ok=True)
+            store = JobStore.from_url(url)
+            store.create_schema()
+            _stores[url] = store
+        return store
 
 
 def get_queue(settings: Settings, runner: Callable[[str], None] | None = None) -> JobQueue:
-    """The queue of these settings; a worker passes the function that runs a job id."""
-    return JobQueue(make_huey(settings.queue_url, settings.data_dir, settings.queue_name), runner)
+    """The queue of these settings, shared in this process for enqueueing; a worker passes
+    the function that runs a job id and gets a queue of its own."""
+
+    def make() -> JobQueue:
+        huey = make_huey(settings.queue_url, settings.data_dir, settings.queue_name)
+        return JobQueue(huey, runner)
+
+    if runner is not None:
+        return make()
+    key = (settings.queue_url, str(settings.data_dir.resolve()), settings.queue_name)
+    with _lock:
+        queue = _queues.get(key)
+        if queue is None:
+            queue = _queues[key] = make()
+        return queue
 
 
 def reap_once(store: JobStore, queue: JobQueue, settings: Settings) -> list[ReapedJob]:

@@ -8,6 +8,8 @@ it while the API cancels it, two reapers) cannot both win.
 from __future__ import annotations
 
 import base64
+import random
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -16,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow
@@ -68,8 +71,22 @@ class JobStore:
     def from_url(cls, url: str) -> JobStore:
         return cls(make_engine(url))
 
-    def create_schema(self) -> None:
-        Base.metadata.create_all(self.engine)
+    def create_schema(self, attempts: int = 8) -> None:
+        """Create the tables that are missing.
+
+        The API, its reaper and every worker do this as they start, often at the same moment
+        on a new database; checking and creating are not one atomic step, so a creator that
+        loses the race ("already exists", or a lock that SQLite will not wait for) tries again
+        and then finds the tables made.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                Base.metadata.create_all(self.engine)
+                return
+            except DBAPIError:
+                if attempt == attempts:
+                    raise
+                time.sleep(random.uniform(0.02, 0.1) * attempt)
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -16,14 +16,19 @@ from tests.e2e.services import Services
 
 
 @pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
     svc = Services(tmp_path_factory.mktemp("cli"))
     svc.start_api()
     svc.start_worker()
     try:
-        yield f"http://127.0.0.1:{svc.port}"
+        yield svc
     finally:
         svc.close()
+
+
+@pytest.fixture
+def url(services: Services) -> str:
+    return f"http://127.0.0.1:{services.port}"
 
 
 def run(url: str, *args: str, stdin: str = "") -> tuple[int, str]:
@@ -65,11 +70,11 @@ def test_bad_input_exits_1_with_the_problem(url: str, capsys: pytest.CaptureFixt
     assert "p[1]: probabilities must be >= 0" in capsys.readouterr().err
 
 
-def test_experiment_run_watch_show_plot(url: str, tmp_path: Path) -> None:
+def test_experiment_run_watch_show_plot(url: str, services: Services, tmp_path: Path) -> None:
     code, text = run(url, "experiment", "run", "--dataset", "synthetic", "--epochs", "2",
                      "--train-samples", "200", "--test-samples", "40", "--batch-size", "50",
                      "--watch")  # fmt: skip
-    assert code == 0
+    assert code == 0, f"{text}\n--- api log ---\n{services.log('api')}"
     lines = text.strip().splitlines()
     job_id = lines[0].removeprefix("submitted ")
     assert lines[-1] == f"{job_id}: succeeded"

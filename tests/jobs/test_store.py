@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import inspect, update
 
+from app.config import Settings
 from app.jobs.models import EpochRow, JobRow
+from app.jobs.services import get_queue, get_store
 from app.jobs.store import JobStore, utcnow
+from tests.e2e.servers import PrivateDatabase
 
 CONFIG = {"dataset": "synthetic", "losses": ["kl_divergence"], "epochs": 2}
 
@@ -115,3 +121,80 @@ def test_pages_with_cursor_and_status_filter(store: JobStore) -> None:
     assert [j.id for j in cancelled] == [ids[0]]
     with pytest.raises(ValueError, match="not a cursor"):
         store.page(None, 2, "garbage!")
+
+
+def _all_at_once(count: int, work: Callable[[], Any]) -> tuple[list[Any], list[BaseException]]:
+    """Run ``work`` in ``count`` threads released together; their results and errors."""
+    start = threading.Barrier(count)
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(work())
+        except BaseException as exc:  # the test reports every failure
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
+@pytest.mark.parametrize("round_", range(5))
+def test_many_creators_make_the_schema_at_once_on_a_new_sqlite_file(
+    tmp_path: Path, round_: int
+) -> None:
+    # the API, its reaper and the workers all create the tables as they start; without the
+    # retry, one of them fails with "table jobs already exists" or "database is locked"
+    url = f"sqlite:///{tmp_path / f'jobs{round_}.db'}"
+    stores = [JobStore.from_url(url) for _ in range(6)]
+    index = iter(range(6))
+    lock = threading.Lock()
+
+    def create() -> None:
+        with lock:
+            mine = stores[next(index)]
+        mine.create_schema()
+
+    _, errors = _all_at_once(6, create)
+    assert errors == []
+    assert set(inspect(stores[0].engine).get_table_names()) == {"jobs", "job_epochs"}
+    job = stores[1].create(CONFIG)
+    assert stores[5].get(job.id) is not None
+
+
+def test_concurrent_schema_creation_on_postgresql() -> None:
+    db = PrivateDatabase()
+    try:
+        stores = [JobStore.from_url(db.url) for _ in range(4)]
+        index = iter(range(4))
+        lock = threading.Lock()
+
+        def create() -> None:
+            with lock:
+                mine = stores[next(index)]
+            mine.create_schema()
+
+        _, errors = _all_at_once(4, create)
+        assert errors == []
+        assert set(inspect(stores[0].engine).get_table_names()) == {"jobs", "job_epochs"}
+    finally:
+        for s in stores:
+            s.engine.dispose()
+        db.drop()
+
+
+def test_one_store_and_one_queue_per_process_however_many_threads_ask(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", queue_name=f"q-{tmp_path.name}")
+    stores, errors = _all_at_once(8, lambda: get_store(settings))
+    assert errors == [] and len(stores) == 8 and len({id(s) for s in stores}) == 1
+    queues, errors = _all_at_once(8, lambda: get_queue(settings))
+    assert errors == [] and len({id(q) for q in queues}) == 1
+    # a worker's queue runs jobs: it is its own, not the shared enqueue-only one
+    assert get_queue(settings, runner=lambda job_id: None) is not queues[0]
+    queues[0].enqueue(stores[0].create(CONFIG).id)
+    assert get_queue(settings).depth() == 1
