@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ServiceError, problem_response
 
-__all__ = ["BodyTooLargeError", "SizeLimits"]
+__all__ = ["BodyTooLargeError", "SizeLimits", "accepted_content_type"]
 
 
 class BodyTooLargeError(ServiceError):
@@ -22,7 +22,7 @@ class BodyTooLargeError(ServiceError):
     title = "Content Too Large"
 
 
-def _accepted(content_type: bytes | None) -> bool:
+def accepted_content_type(content_type: bytes | None) -> bool:
     if content_type is None:
         return True
     media = content_type.split(b";")[0].strip().lower()
@@ -49,7 +49,7 @@ class SizeLimits:
             return
         headers = dict(scope.get("headers") or [])
         path = scope.get("path", "")
-        if not _accepted(headers.get(b"content-type")):
+        if not accepted_content_type(headers.get(b"content-type")):
             shown = headers.get(b"content-type", b"").decode("latin-1")
             detail = f"unsupported Content-Type {shown!r}: send application/json"
             if path.startswith("/v1/") and "x-npy" not in shown:

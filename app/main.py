@@ -13,6 +13,7 @@ from fastapi.openapi.utils import get_openapi
 
 from app.api import datasets, experiments, health, losses, measures, modelfit, plots
 from app.api.docs import install_docs
+from app.api.fastpath import NumericFastPath
 from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
@@ -106,6 +107,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.experiment_rate = RateLimiter(settings.experiment_rate_per_minute)
     app.add_middleware(
         SizeLimits, json_bytes=settings.max_json_bytes, binary_bytes=settings.max_binary_bytes
+    )
+    # inside the metrics, outside the size limits: it takes only bodies within them
+    app.add_middleware(
+        NumericFastPath,
+        settings=settings,
+        routes={route.path: route for route in measures.router.routes if hasattr(route, "path")},
     )
     app.add_middleware(_MetricsMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -25,7 +25,7 @@ from app.schemas.payloads import RawBody, parse_request
 from app.security import numeric_guard
 from app.services import measures
 
-__all__ = ["router"]
+__all__ = ["ENDPOINTS", "INLINE_MAX_BYTES", "answer", "router"]
 
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -36,11 +36,17 @@ Model = TypeVar("Model", bound=BaseModel)
 INLINE_MAX_BYTES = 16 * 1024
 
 
+def answer(
+    body: RawBody, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
+) -> bytes:
+    """The JSON answer to one numeric request; invalid input raises RequestValidationError."""
+    return work(parse_request(body, model, pair)).model_dump_json().encode()
+
+
 def _answer(
     body: RawBody, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
 ) -> Response:
-    result = work(parse_request(body, model, pair))
-    return Response(result.model_dump_json(), media_type="application/json")
+    return Response(answer(body, model, pair, work), media_type="application/json")
 
 
 async def _respond(
@@ -59,6 +65,17 @@ async def _respond(
 
 router = APIRouter(prefix="/v1", tags=["measures"], responses=PROBLEM_RESPONSES)
 
+# path -> (request model, whether it is a pair, the service function); the routes below and
+# the ASGI fast path (app.api.fastpath) both serve from this table.
+ENDPOINTS: dict[str, tuple[type[BaseModel], bool, Callable[[Any], BaseModel]]] = {
+    "/v1/information": (SingleRequest, False, measures.information),
+    "/v1/entropy": (SingleRequest, False, measures.entropy),
+    "/v1/cross-entropy": (PairRequest, True, measures.cross_entropy),
+    "/v1/kl-divergence": (PairRequest, True, measures.kl_divergence),
+    "/v1/js-divergence": (PairRequest, True, measures.js_divergence),
+    "/v1/compare": (PairRequest, True, measures.compare),
+}
+
 SINGLE = numeric_body_doc("SingleRequest", SINGLE_EXAMPLES, pair=False)
 PAIR = numeric_body_doc("PairRequest", PAIR_EXAMPLES, pair=True)
 
@@ -66,34 +83,34 @@ PAIR = numeric_body_doc("PairRequest", PAIR_EXAMPLES, pair=True)
 @router.post("/information", response_model=InformationResponse, openapi_extra=SINGLE)
 async def information(request: Request) -> Response:
     """Self-information -log p(x) of every event: rare events carry more information."""
-    return await _respond(request, SingleRequest, False, measures.information)
+    return await _respond(request, *ENDPOINTS["/v1/information"])
 
 
 @router.post("/entropy", response_model=EntropyResponse, openapi_extra=SINGLE)
 async def entropy(request: Request) -> Response:
     """Shannon entropy H(p) = -sum p log p, the expected self-information."""
-    return await _respond(request, SingleRequest, False, measures.entropy)
+    return await _respond(request, *ENDPOINTS["/v1/entropy"])
 
 
 @router.post("/cross-entropy", response_model=DivergenceResponse, openapi_extra=PAIR)
 async def cross_entropy(request: Request) -> Response:
     """Cross-entropy H(p, q) = -sum p log q: infinite where p > 0 and q = 0."""
-    return await _respond(request, PairRequest, True, measures.cross_entropy)
+    return await _respond(request, *ENDPOINTS["/v1/cross-entropy"])
 
 
 @router.post("/kl-divergence", response_model=DivergenceResponse, openapi_extra=PAIR)
 async def kl_divergence(request: Request) -> Response:
     """Kullback-Leibler divergence D(p || q) = sum p log(p / q), not symmetric."""
-    return await _respond(request, PairRequest, True, measures.kl_divergence)
+    return await _respond(request, *ENDPOINTS["/v1/kl-divergence"])
 
 
 @router.post("/js-divergence", response_model=JSResponse, openapi_extra=PAIR)
 async def js_divergence(request: Request) -> Response:
     """Jensen-Shannon divergence (as `value`) and distance (its square root)."""
-    return await _respond(request, PairRequest, True, measures.js_divergence)
+    return await _respond(request, *ENDPOINTS["/v1/js-divergence"])
 
 
 @router.post("/compare", response_model=CompareResponse, openapi_extra=PAIR)
 async def compare(request: Request) -> Response:
     """Every measure of a pair in both directions: entropy, cross-entropy, KL and JS."""
-    return await _respond(request, PairRequest, True, measures.compare)
+    return await _respond(request, *ENDPOINTS["/v1/compare"])

@@ -2,8 +2,9 @@
 
 JSON is the default. A body whose ``p`` and ``q`` are plain arrays of numbers (or arrays of
 equal rows) is parsed by simdjson and copied into float64 arrays without a Python object per
-number; any other body (label maps, mixed shapes, invalid input) takes the general path,
-stdlib JSON and pydantic, whose errors name the field and index exactly.
+number; a small body (under 4 KiB) is parsed by orjson, refusing duplicate keys as the exact
+path does; any other body (label maps among large arrays, mixed shapes, invalid input) takes
+the exact path, stdlib JSON and pydantic, whose errors name the field and index exactly.
 
 ``application/x-npy`` bodies skip JSON altogether: one ``.npy`` array (for a pair, ``p`` and
 ``q`` stacked: shape ``(2, n)`` or ``(2, rows, n)``), read without a copy; the options come
@@ -18,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 import numpy as np
+import orjson
 import simdjson
 from fastapi.exceptions import RequestValidationError
 from numpy.lib import format as npy
@@ -115,11 +117,21 @@ def _fast_json(data: bytes | bytearray) -> dict[str, Any] | None:
                 fields[key] = _plain(document[key])
         # as_buffer flattens nested arrays, so [[0.5]] in place of 0.5 would pass unseen: every
         # "[" of the body must be one of the arrays' own (an extra one takes the general path)
-        if data.count(b"[") != brackets:
+        if _count_up_to(data, b"[", brackets + 1) != brackets:
             return None
         return fields
     finally:
         del document  # the parser can be reused only once its document is released
+
+
+def _count_up_to(data: bytes | bytearray, byte: bytes, limit: int) -> int:
+    """Occurrences of ``byte`` in ``data``, counting no further than ``limit``; one memchr
+    per occurrence, several times quicker than ``count`` when there are few of them."""
+    count, at = 0, data.find(byte)
+    while at >= 0 and count < limit:
+        count += 1
+        at = data.find(byte, at + 1)
+    return count
 
 
 class _DuplicateKeyError(ValueError):
@@ -217,9 +229,34 @@ def _from_npy(body: RawBody, pair: bool) -> dict[str, Any]:
     return {"p": array[0], "q": array[1]}
 
 
+def _small_json(data: bytes | bytearray) -> Any | None:
+    """A small body parsed by orjson, or None where the exact path must decide.
+
+    orjson refuses NaN and Infinity tokens, invalid UTF-8 and overflowing numbers as the exact
+    path does (that path then words the error), but keeps the last of duplicate keys silently.
+    Every ':' outside a string separates a key from its value and every '{' outside a string
+    opens an object, so when the body holds no more of them than the objects and keys that
+    arrived (the top level and its object values: label maps, smoothing), no object is nested
+    deeper and no key was dropped. A ':' or '{' inside a string only sends the body the exact
+    way."""
+    try:
+        value = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    objects = (
+        [value, *(v for v in value.values() if isinstance(v, dict))]
+        if isinstance(value, dict)
+        else []
+    )
+    if data.count(b"{") != len(objects) or data.count(b":") != sum(map(len, objects)):
+        return None
+    return value
+
+
 def _from_json(data: bytes | bytearray) -> Any:
-    # simdjson pays off on large arrays; a small body is quicker through the general path
-    fields = _fast_json(data) if len(data) > _FAST_JSON_MIN_BYTES else None
+    # simdjson pays off on large arrays; a small body is quicker through orjson
+    fast = _fast_json if len(data) > _FAST_JSON_MIN_BYTES else _small_json
+    fields = fast(data)
     if fields is not None:
         return fields
     try:

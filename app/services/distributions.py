@@ -7,6 +7,7 @@ divides by the sum instead. Smoothing happens only when asked for.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,23 @@ class PreparedPair:
     labels: list[str] | None
 
 
+# A short 1-D distribution whose exact sum is well within the tolerance is accepted without
+# numpy's reductions (about a microsecond each); any other is decided by the numpy path, so a
+# decision never depends on which path ran: the two sums differ by n ulp at most.
+_SMALL = 64
+_SMALL_MIN_TOLERANCE = 1e-12
+
+
 def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
+    if not options.normalize and values.ndim == 1 and values.size <= _SMALL:
+        tolerance = options.tolerance
+        if tolerance is None:
+            tolerance = get_settings().default_tolerance
+        if (
+            tolerance >= _SMALL_MIN_TOLERANCE
+            and abs(math.fsum(values.tolist()) - 1.0) <= tolerance / 2
+        ):
+            return values
     sums = values.sum(axis=-1)
     if options.normalize:
         zero = np.atleast_1d(sums == 0)

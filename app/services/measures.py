@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -45,6 +46,8 @@ def _events(
     """Events with p > 0 = q: indices (labels for label maps); one list per row for a batch.
 
     Looked for only when some value is infinite: a finite value has none."""
+    if isinstance(value, float) and not math.isinf(value):
+        return []
     if not np.isinf(value).any():
         if p.ndim == 1 and q.ndim == 1:
             return []

@@ -139,6 +139,22 @@ def test_unknown_route_and_method_are_problems_too(client: TestClient) -> None:
     assert r.json()["title"] == "Method Not Allowed"
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "allow"),
+    [
+        ("GET", "/v1/entropy", "POST"),
+        ("PUT", "/v1/experiments", "GET, POST"),
+        ("PUT", "/v1/experiments/some-id", "DELETE, GET"),
+        ("POST", "/healthz", "GET"),
+    ],
+)
+def test_405_names_every_allowed_method(
+    client: TestClient, method: str, path: str, allow: str
+) -> None:
+    r = client.request(method, path)
+    assert r.status_code == 405 and r.headers["allow"] == allow
+
+
 def test_the_service_still_answers_after_bad_input(client: TestClient) -> None:
     _problem(client, "/v1/kl-divergence", {"p": [0.5, "x"], "q": [1, 0]})
     assert client.post("/v1/kl-divergence", json=OK_PAIR).status_code == 200

@@ -86,3 +86,29 @@ def test_batch_equals_row_by_row(rows: list[tuple[np.ndarray, np.ndarray]]) -> N
         # single rows take the compensated C loop, batches numpy's pairwise sums
         np.testing.assert_allclose(batch, singles, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(it.entropy(p), [it.entropy(pi) for pi in p], rtol=1e-12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.floats(0, 1, allow_nan=False), min_size=1, max_size=80),
+    st.sampled_from([0.0, 1e-15, 1e-12, 1e-9, 1e-6, 1e-3, 0.5]),
+    st.floats(-1e-3, 1e-3, allow_nan=False),
+)
+def test_sum_check_decides_as_numpy_on_every_path(
+    raw: list[float], tolerance: float, shift: float
+) -> None:
+    # short distributions may be accepted by an exact-sum shortcut; the decision must be the
+    # numpy rule |sum - 1| <= tolerance whichever path ran
+    from app.errors import InvalidInputError
+    from app.schemas.common import MeasureOptions
+    from app.services.distributions import _checked
+
+    values = np.array(raw) / (sum(raw) or 1.0)
+    values[0] = max(values[0] + shift, 0.0)
+    expected = abs(float(values.sum()) - 1.0) <= tolerance
+    try:
+        _checked(values, "p", MeasureOptions(tolerance=tolerance))
+        accepted = True
+    except InvalidInputError:
+        accepted = False
+    assert accepted == expected
