@@ -144,44 +144,39 @@ def _all_at_once(count: int, work: Callable[[], Any]) -> tuple[list[Any], list[B
     return results, errors
 
 
+def _create_schemas_at_once(url: str, count: int) -> list[JobStore]:
+    """``count`` stores, each with its own engine, creating the schema at the same moment."""
+    stores = [JobStore.from_url(url) for _ in range(count)]
+    mine = iter(stores)
+    lock = threading.Lock()
+
+    def create() -> None:
+        with lock:
+            store = next(mine)
+        store.create_schema()
+
+    _, errors = _all_at_once(count, create)
+    assert errors == []
+    assert set(inspect(stores[0].engine).get_table_names()) == {"jobs", "job_epochs"}
+    return stores
+
+
 @pytest.mark.parametrize("round_", range(5))
 def test_many_creators_make_the_schema_at_once_on_a_new_sqlite_file(
     tmp_path: Path, round_: int
 ) -> None:
     # the API, its reaper and the workers all create the tables as they start; without the
     # retry, one of them fails with "table jobs already exists" or "database is locked"
-    url = f"sqlite:///{tmp_path / f'jobs{round_}.db'}"
-    stores = [JobStore.from_url(url) for _ in range(6)]
-    index = iter(range(6))
-    lock = threading.Lock()
-
-    def create() -> None:
-        with lock:
-            mine = stores[next(index)]
-        mine.create_schema()
-
-    _, errors = _all_at_once(6, create)
-    assert errors == []
-    assert set(inspect(stores[0].engine).get_table_names()) == {"jobs", "job_epochs"}
+    stores = _create_schemas_at_once(f"sqlite:///{tmp_path / f'jobs{round_}.db'}", 6)
     job = stores[1].create(CONFIG)
     assert stores[5].get(job.id) is not None
 
 
 def test_concurrent_schema_creation_on_postgresql() -> None:
     db = PrivateDatabase()
+    stores: list[JobStore] = []
     try:
-        stores = [JobStore.from_url(db.url) for _ in range(4)]
-        index = iter(range(4))
-        lock = threading.Lock()
-
-        def create() -> None:
-            with lock:
-                mine = stores[next(index)]
-            mine.create_schema()
-
-        _, errors = _all_at_once(4, create)
-        assert errors == []
-        assert set(inspect(stores[0].engine).get_table_names()) == {"jobs", "job_epochs"}
+        stores = _create_schemas_at_once(db.url, 4)
     finally:
         for s in stores:
             s.engine.dispose()
