@@ -116,13 +116,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.add_middleware(_MetricsMiddleware, metrics=app.state.metrics)
     install_problem_handlers(app)
-    app.include_router(measures.router)  # first: the hot paths are matched first
-    app.include_router(health.router)
-    app.include_router(modelfit.router)
-    app.include_router(losses.router)
-    app.include_router(plots.router)
-    app.include_router(experiments.router)
-    app.include_router(datasets.router)
+    routers = (measures, health, modelfit, losses, plots, experiments, datasets)
+    for module in routers:  # measures first: the hot paths are matched first
+        app.include_router(module.router)
+    # requests refused before routing (413, 415) are counted under their path's template
+    app.state.metrics.templates = [
+        route for module in routers for route in module.router.routes if hasattr(route, "path")
+    ]
     install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

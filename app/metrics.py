@@ -57,6 +57,18 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
         self.registry.register(_JobCollector(read_jobs))
+        # routes whose templates label requests answered before the router ran
+        self.templates: list[Any] = []
+
+    def _template(self, scope: Scope) -> str:
+        route: Any = scope.get("route")
+        path = getattr(route, "path", None)
+        if path:
+            return str(path)
+        for candidate in self.templates:
+            if candidate.path_regex.match(scope.get("path", "")):
+                return str(candidate.path)
+        return "unmatched"
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -78,8 +90,7 @@ class Metrics:
             try:
                 await app(scope, receive, capture)
             finally:
-                route: Any = scope.get("route")
-                template = getattr(route, "path", None) or "unmatched"
+                template = self._template(scope)
                 method = scope.get("method", "")
                 self.requests.labels(method, template, str(status)).inc()
                 self.latency.labels(method, template).observe(time.perf_counter() - started)

@@ -172,7 +172,7 @@ def test_small_json_parser_agrees_with_the_exact_one() -> None:
     for raw in (
         b'{"p": [0.1, 0.9], "q": {"x": 1}, "smoothing": {"alpha": 0.5}}',
         b'{"p": [[0.5, 0.5], [1, 0]], "unit": "bans", "normalize": false}',
-        b'[0.5, 0.5]',
+        b"[0.5, 0.5]",
     ):
         assert _small_json(raw) == json.loads(raw)
     for raw in (
@@ -183,3 +183,15 @@ def test_small_json_parser_agrees_with_the_exact_one() -> None:
         b'{"p": "\xff"}',
     ):
         assert _small_json(raw) is None
+
+
+def test_metrics_name_routes_of_requests_refused_before_routing(tmp_path: Path) -> None:
+    client = _app(tmp_path, max_json_bytes=1024)
+    typed = client.post("/v1/kl-divergence", content=b"x", headers={"content-type": "text/plain"})
+    assert typed.status_code == 415
+    big = client.post("/v1/experiments", json={"dataset": "synthetic", "pad": "x" * 2000})
+    assert big.status_code == 413
+    assert client.get("/nowhere").status_code == 404
+    text = client.get("/metrics").text
+    for route, status in (("/v1/kl-divergence", 415), ("/v1/experiments", 413), ("unmatched", 404)):
+        assert f'route="{route}",status="{status}"}} 1.0' in text
