@@ -14,7 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import ServiceError, problem_response
 
-__all__ = ["BodyTooLargeError", "SizeLimits", "accepted_content_type"]
+__all__ = ["BodyTooLargeError", "SizeLimits", "accepted_content_type", "is_npy"]
 
 
 class BodyTooLargeError(ServiceError):
@@ -22,13 +22,20 @@ class BodyTooLargeError(ServiceError):
     title = "Content Too Large"
 
 
+def _media(content_type: bytes | None) -> bytes:
+    return b"" if content_type is None else content_type.split(b";")[0].strip().lower()
+
+
 def accepted_content_type(content_type: bytes | None) -> bool:
-    if content_type is None:
-        return True
-    media = content_type.split(b";")[0].strip().lower()
+    media = _media(content_type)
     return media in (b"", b"application/json", b"application/x-npy") or (
         media.startswith(b"application/") and media.endswith(b"+json")
     )
+
+
+def is_npy(content_type: bytes | None) -> bool:
+    """Whether the body is an .npy array (it has the binary size limit)."""
+    return _media(content_type) == b"application/x-npy"
 
 
 class SizeLimits:
@@ -38,8 +45,7 @@ class SizeLimits:
         self.app, self.json_bytes, self.binary_bytes = app, json_bytes, binary_bytes
 
     def _limit(self, headers: dict[bytes, bytes]) -> tuple[int, str]:
-        content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if content_type == b"application/x-npy":
+        if is_npy(headers.get(b"content-type")):
             return self.binary_bytes, "DIVERGENCE_MAX_BINARY_BYTES"
         return self.json_bytes, "DIVERGENCE_MAX_JSON_BYTES"
 

@@ -18,8 +18,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.measures import ENDPOINTS, INLINE_MAX_BYTES, answer
 from app.config import Settings
-from app.limits import accepted_content_type
-from app.schemas.payloads import NPY, RawBody
+from app.limits import accepted_content_type, is_npy
+from app.schemas.payloads import RawBody
 
 __all__ = ["NumericFastPath"]
 
@@ -50,9 +50,7 @@ class NumericFastPath:
             elif name == b"transfer-encoding":
                 length = -1
                 break
-        shown = "application/json" if content_type is None else content_type.decode("latin-1")
-        is_npy = shown.split(";")[0].strip().lower() == NPY
-        limit = self.binary_limit if is_npy else self.json_limit
+        limit = self.binary_limit if is_npy(content_type) else self.json_limit
         if length < 0 or length > limit or not accepted_content_type(content_type):
             await self.app(scope, receive, send)
             return
@@ -67,6 +65,7 @@ class NumericFastPath:
                 break
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         query = dict(QueryParams(scope["query_string"])) if scope["query_string"] else {}
+        shown = "application/json" if content_type is None else content_type.decode("latin-1")
         try:
             content = answer(RawBody(shown, data, query), *endpoint)
         except Exception:

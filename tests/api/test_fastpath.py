@@ -49,6 +49,11 @@ def routed(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     yield served
 
 
+def test_the_fast_path_serves_exactly_the_routed_numeric_endpoints() -> None:
+    routed = {route.path for route in measures.router.routes if hasattr(route, "path")}
+    assert set(measures.ENDPOINTS) == routed
+
+
 def _app(tmp_path: Path, **settings: Any) -> TestClient:
     return TestClient(create_app(Settings(data_dir=tmp_path / "data", **settings)))
 
@@ -122,6 +127,7 @@ def test_a_limit_below_the_inline_size_still_answers_413(tmp_path: Path) -> None
     assert 1024 < len(body) < measures.INLINE_MAX_BYTES
     refused = client.post("/v1/entropy", content=body, headers={"content-type": "application/json"})
     assert refused.status_code == 413
+    assert "limit of 1024 bytes (DIVERGENCE_MAX_JSON_BYTES)" in refused.json()["detail"]
 
 
 def test_keyed_numeric_access_is_never_bypassed(tmp_path: Path, routed: list[str]) -> None:
