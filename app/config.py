@@ -62,6 +62,12 @@ class Settings(BaseSettings):
         True, description="`python -m app` also starts one worker process."
     )
 
+    body_read_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a client may take to send a request body (408 beyond).",
+    )
     max_json_bytes: int = Field(
         64 * 2**20, ge=1024, description="Largest JSON request body, in bytes (413 beyond)."
     )
@@ -72,6 +78,16 @@ class Settings(BaseSettings):
         "", description="Comma-separated API keys; empty (and no key file): no keys needed."
     )
     api_keys_file: Path | None = Field(None, description="A file of API keys, one per line.")
+    admin_api_keys: str = Field(
+        "",
+        description="Comma-separated admin keys: valid keys that see and change every "
+        "client's experiments.",
+    )
+    trusted_proxies: str = Field(
+        "",
+        description="Comma-separated addresses whose X-Forwarded-For/-Proto headers are "
+        "believed; empty: none, the peer address is the client.",
+    )
     numeric_access: Literal["open", "keyed"] = Field(
         "open", description="Whether the numeric endpoints need a key too."
     )
@@ -89,6 +105,21 @@ class Settings(BaseSettings):
     )
     max_attempts: int = Field(
         2, ge=1, le=10, description="Runs a job gets before a lost worker fails it."
+    )
+
+    db_connect_timeout: float = Field(
+        3.0, gt=0, le=60, description="Seconds to wait for the job database or Redis to connect."
+    )
+    dependency_retry_after: int = Field(
+        5, ge=1, le=3600, description="Retry-After (seconds) of a 503 when a dependency is down."
+    )
+    max_bootstrap_work: int = Field(
+        10**7,
+        ge=1000,
+        description="Largest support size x bootstrap resamples of one model fit (422 beyond).",
+    )
+    max_classes: int = Field(
+        100_000, ge=2, description="Most classes (columns) a loss request may have (422 beyond)."
     )
 
     max_epochs: int = Field(100, ge=1, description="Upper bound of an experiment's epochs.")
