@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test browser lint format openapi bench bench-http bench-experiment load constraints docker-lint clean
+.PHONY: install run api worker test check browser lint format openapi bench bench-http bench-experiment load constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -26,16 +26,19 @@ worker: install  ## one worker process alone
 test: install browser
 	$(BIN)/python -m pytest -q
 
+check: lint test  ## lint, then every test
+
 browser:  ## Debian's chromium and chromedriver for the docs browser test (needs root and apt)
 	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	else echo "note: no chromium; the browser test will be skipped (apt-get install chromium chromium-driver)"; fi
 
-lint: install
+lint: install  ## ruff, ruff format, strict mypy and the import contract (pyproject.toml)
 	$(BIN)/ruff check app tests benchmarks
 	$(BIN)/ruff format --check app tests benchmarks
 	$(BIN)/mypy app
+	$(BIN)/lint-imports
 
 format: install
 	$(BIN)/ruff format app tests benchmarks

@@ -14,13 +14,13 @@ from fastapi.openapi.utils import get_openapi
 from app.api import datasets, experiments, health, losses, measures, modelfit, plots
 from app.api.docs import install_docs
 from app.api.fastpath import NumericFastPath
-from app.api.problems import Problem
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
 from app.jobs.services import get_queue, get_store, reap_once
 from app.limits import SizeLimits
 from app.metrics import Metrics
 from app.schemas.measures import PairRequest, SingleRequest
+from app.schemas.problems import Problem
 from app.security import RateLimiter
 
 __all__ = ["app", "create_app"]

@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from app.api.deps import SettingsDep
 from app.schemas.experiments import DatasetInfo, DatasetList
-from app.worker.catalog import DATASETS, is_cached
+from app.catalog import DATASETS, is_cached
 
 __all__ = ["router"]
 

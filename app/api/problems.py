@@ -1,29 +1,12 @@
-"""The problem+json model and the error responses documented on every operation."""
+"""The error responses documented on every operation (the problem model is in schemas)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from app.schemas.problems import Problem, ProblemItem
 
 __all__ = ["AUTH_PROBLEMS", "JOB_PROBLEMS", "PROBLEM_RESPONSES", "Problem", "ProblemItem"]
-
-
-class ProblemItem(BaseModel):
-    loc: list[str | int] = Field(description="Where: 'body', the field, then any index.")
-    msg: str
-    type: str
-
-
-class Problem(BaseModel):
-    """An RFC 9457 problem document."""
-
-    type: str = "about:blank"
-    title: str
-    status: int
-    detail: str
-    instance: str
-    errors: list[ProblemItem] | None = None
 
 
 def _problem(description: str) -> dict[str, Any]:

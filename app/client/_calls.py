@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
-from app.api.problems import Problem
 from app.schemas.experiments import DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.modelfit import ModelFitResponse
+from app.schemas.problems import Problem
 
 __all__ = ["Call", "DivergenceError", "Event", "EventParser", "backoff", "parse_events", "read"]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from app.worker.catalog import DATASETS, cifar10_archive, cifar10_dir
+from app.catalog import DATASETS, cifar10_archive, cifar10_dir
 
 __all__ = ["DatasetUnavailableError", "Split", "load", "synthetic"]
 

@@ -17,7 +17,7 @@ import keras
 import numpy as np
 
 from app import infotheory as it
-from app.worker.catalog import DATASETS
+from app.catalog import DATASETS
 from app.worker.datasets import load
 from app.worker.model import build_model
 

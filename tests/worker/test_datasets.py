@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from app.worker import datasets
-from app.worker.catalog import DATASETS, cifar10_archive, is_cached
+from app.catalog import DATASETS, cifar10_archive, is_cached
 
 
 def test_synthetic_is_deterministic_and_cifar_shaped() -> None:

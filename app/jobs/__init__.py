@@ -1,0 +1,1 @@
+"""Job records (SQLAlchemy), the queue (Huey) and the reaper: the state of experiments."""
