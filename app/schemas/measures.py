@@ -10,7 +10,6 @@ from app.schemas.distribution import Distribution
 __all__ = [
     "CompareResponse",
     "CompareValues",
-    "CrossEntropyResponse",
     "DivergenceResponse",
     "EntropyResponse",
     "InfiniteEvents",
@@ -59,10 +58,6 @@ class DivergenceResponse(ResultEcho):
         description="Events with p > 0 and q = 0, which make the value infinite: indices or "
         "labels; one list per row for a batch. Empty when the value is finite."
     )
-
-
-class CrossEntropyResponse(DivergenceResponse):
-    pass
 
 
 class JSResponse(ResultEcho):
