@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test check browser lint format openapi bench bench-http bench-experiment load constraints docker-lint clean
+.PHONY: install run api worker test check browser lint format docs openapi bench bench-http bench-experiment load constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -43,6 +43,9 @@ lint: install  ## ruff, ruff format, strict mypy and the import contract (pyproj
 format: install
 	$(BIN)/ruff format app tests benchmarks
 	$(BIN)/ruff check --fix app tests benchmarks
+
+docs: install  ## regenerate the settings table in docs/deploy.md from app/config.py
+	$(BIN)/python -m app.config docs/deploy.md
 
 openapi: install  ## regenerate the committed OpenAPI document
 	$(BIN)/python -m app.openapi > openapi/openapi.json

@@ -183,3 +183,37 @@ def settings_or_exit() -> Settings:
 def get_settings() -> Settings:
     """Return the process-wide settings (read once)."""
     return Settings()
+
+
+_TABLE_START, _TABLE_END = "<!-- settings table: make docs -->", "<!-- end of settings table -->"
+
+
+def settings_table() -> str:
+    """Every setting as a Markdown table row: variable, default, description."""
+
+    def shown(value: object) -> str:
+        if value is None:
+            return "none"
+        if value == "":
+            return "empty"
+        if isinstance(value, bool):
+            return f"`{str(value).lower()}`"
+        return f"`{value}`"
+
+    rows = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        meaning = (field.description or "").replace("|", "\\|")
+        rows.append(f"| `DIVERGENCE_{name.upper()}` | {shown(field.default)} | {meaning} |")
+    return "\n".join(rows)
+
+
+def with_settings_table(document: str) -> str:
+    """``document`` with the text between its settings-table markers replaced by the table."""
+    head, _, rest = document.partition(_TABLE_START)
+    _, _, tail = rest.partition(_TABLE_END)
+    return f"{head}{_TABLE_START}\n{settings_table()}\n{_TABLE_END}{tail}"
+
+
+if __name__ == "__main__":  # `make docs`: python -m app.config FILE rewrites FILE's table
+    target = Path(sys.argv[1])
+    target.write_text(with_settings_table(target.read_text()))
