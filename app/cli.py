@@ -54,6 +54,10 @@ def _table(rows: list[tuple[str, Any]]) -> str:
 
 
 def _cell(value: Any) -> str:
+    if isinstance(value, bool):  # before numbers: a bool is an int
+        return "yes" if value else "no"
+    if value is None:
+        return "-"
     if isinstance(value, float):
         return f"{value:.10g}"
     if isinstance(value, list):

@@ -53,6 +53,7 @@ def test_kl_from_files_as_a_table_and_as_json(url: str, files: tuple[str, str]) 
     code, table = run(url, "kl", *files, "--unit", "bits")
     assert code == 0
     assert "value            0.7369655942" in table and "unit             bits" in table
+    assert "normalized       no" in table and "False" not in table
     code, text = run(url, "kl", *files, "--unit", "bits", "--json")
     assert json.loads(text)["value"] == pytest.approx(0.7369655941662062)
 
