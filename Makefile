@@ -15,13 +15,13 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: install  ## the API on DIVERGENCE_HOST:DIVERGENCE_PORT (127.0.0.1:8000) and one worker
-	$(BIN)/python -m app
+	exec $(BIN)/python -m app
 
 api: install  ## the API alone
-	DIVERGENCE_EMBEDDED_WORKER=false $(BIN)/python -m app
+	DIVERGENCE_EMBEDDED_WORKER=false exec $(BIN)/python -m app
 
 worker: install  ## one worker process alone
-	$(BIN)/python -m app.worker
+	exec $(BIN)/python -m app.worker
 
 test: install browser
 	$(BIN)/python -m pytest -q
