@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test check browser lint format docs openapi bench bench-http bench-experiment load constraints docker-lint clean
+.PHONY: install run api worker test quick check browser lint format docs openapi bench bench-http bench-experiment load constraints docker-lint clean
 
 install: $(STAMP)
 
@@ -25,6 +25,9 @@ worker: install  ## one worker process alone
 
 test: install browser
 	$(BIN)/python -m pytest -q
+
+quick: install  ## the tests that start no processes (a minute or so)
+	$(BIN)/python -m pytest -q -m 'not e2e and not containers and not browser and not fuzz'
 
 check: lint test  ## lint, then every test
 
