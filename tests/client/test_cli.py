@@ -83,7 +83,7 @@ def test_experiment_run_watch_show_plot(url: str, services: Services, tmp_path: 
     assert len(bars) == 4 and "epoch 2/2" in bars[-1] and "100.0%" in bars[-1]
     code, shown = run(url, "experiment", "show", job_id)
     rows = {line[:40].strip(): line[40:].strip() for line in shown.splitlines()}
-    assert code == 0 and rows["status"] == "succeeded" and rows["CE - KL = H(labels)"] == "True"
+    assert code == 0 and rows["status"] == "succeeded" and rows["CE - KL = H(labels)"] == "yes"
     assert rows["kl_divergence epochs"] == "2"
     code, listing = run(url, "experiment", "list", "--json")
     assert job_id in {j["id"] for j in json.loads(listing)["items"]}
