@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends
 
+from app.api.deps import SettingsDep
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.losses import LossRequest, LossResponse
 from app.security import numeric_client
@@ -67,20 +68,25 @@ KL: dict[str, dict[str, Any]] = {
 
 
 @router.post("/binary-cross-entropy", response_model=LossResponse)
-def binary_cross_entropy(request: Annotated[LossRequest, Body(openapi_examples=BINARY)]) -> Any:
+def binary_cross_entropy(
+    request: Annotated[LossRequest, Body(openapi_examples=BINARY)], settings: SettingsDep
+) -> Any:
     """-(y log p + (1 - y) log(1 - p)) per sample; logits through a stable log-sigmoid."""
-    return losses.binary_cross_entropy(request)
+    return losses.binary_cross_entropy(request, settings.max_classes)
 
 
 @router.post("/categorical-cross-entropy", response_model=LossResponse)
 def categorical_cross_entropy(
     request: Annotated[LossRequest, Body(openapi_examples=CATEGORICAL)],
+    settings: SettingsDep,
 ) -> Any:
     """-sum y log q per sample; logits through a stable log-softmax; class indices accepted."""
-    return losses.categorical_cross_entropy(request)
+    return losses.categorical_cross_entropy(request, settings.max_classes)
 
 
 @router.post("/kl-divergence", response_model=LossResponse)
-def kl_divergence(request: Annotated[LossRequest, Body(openapi_examples=KL)]) -> Any:
+def kl_divergence(
+    request: Annotated[LossRequest, Body(openapi_examples=KL)], settings: SettingsDep
+) -> Any:
     """D(y || q) per sample."""
-    return losses.kl_divergence(request)
+    return losses.kl_divergence(request, settings.max_classes)

@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
+from app.api.deps import SettingsDep
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.modelfit import ModelFitRequest, ModelFitResponse
 from app.security import numeric_client
@@ -51,11 +52,12 @@ Format = Annotated[Literal["svg", "png"] | None, Query(description="Answer with 
 @router.post("/model-fit", response_model=ModelFitResponse, responses=IMAGES)
 def model_fit(
     request: Annotated[ModelFitRequest, Body(openapi_examples=EXAMPLES)],
+    settings: SettingsDep,
     format: Format = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> Any:
     """Fit uniform, binomial, Poisson, geometric and your models; rank by D(observed || model)."""
-    result = fit(request)
+    result = fit(request, settings.max_bootstrap_work)
     picture = wants_image(accept, format)
     return result if picture is None else image_response(model_fit_svg(result), picture)
 
@@ -63,7 +65,8 @@ def model_fit(
 @router.post("/model-fit/plot", response_class=Response, responses=IMAGES)
 def model_fit_plot(
     request: Annotated[ModelFitRequest, Body(openapi_examples=EXAMPLES)],
+    settings: SettingsDep,
     format: Annotated[Literal["svg", "png"], Query()] = "svg",
 ) -> Any:
     """The fit as bars: observed against each fitted model (SVG by default, PNG on request)."""
-    return image_response(model_fit_svg(fit(request)), format)
+    return image_response(model_fit_svg(fit(request, settings.max_bootstrap_work)), format)

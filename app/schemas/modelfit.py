@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.schemas.common import Number, Unit
 
@@ -20,6 +20,11 @@ __all__ = [
 
 Family = Literal["uniform", "binomial", "poisson", "geometric"]
 MAX_SUPPORT = 10_000
+MAX_COUNT = 2**53
+"""Counts (and their total) stay exact in float64 and far from int64's end."""
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+Value = Annotated[int, Field(ge=0, le=MAX_SUPPORT)]
 
 
 class CustomModel(BaseModel):
@@ -34,7 +39,13 @@ class CustomModel(BaseModel):
 class Bootstrap(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    resamples: int = Field(1000, ge=0, le=20_000, description="0 turns the intervals off.")
+    resamples: int = Field(
+        1000,
+        ge=0,
+        le=20_000,
+        description="0 turns the intervals off. Support size x resamples is capped by the "
+        "setting DIVERGENCE_MAX_BOOTSTRAP_WORK (10**7 by default).",
+    )
     seed: int = Field(0, ge=0, le=2**32 - 1)
     confidence: float = Field(0.95, gt=0.0, lt=1.0)
 
@@ -44,18 +55,22 @@ class ModelFitRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    counts: list[NonNegativeInt] | None = Field(
+    counts: list[Count] | None = Field(
         None,
         max_length=MAX_SUPPORT + 1,
-        description="counts[k] = how often the value k was seen (support 0..len-1).",
+        description="counts[k] = how often the value k was seen (support 0..len-1); "
+        "the counts may add up to 2**53.",
     )
-    samples: list[NonNegativeInt] | None = Field(
-        None, max_length=1_000_000, description="Raw non-negative integer observations."
+    samples: list[Value] | None = Field(
+        None,
+        max_length=1_000_000,
+        description=f"Raw integer observations, each 0..{MAX_SUPPORT}.",
     )
-    label_counts: dict[str, NonNegativeInt] | None = Field(
+    label_counts: dict[str, Count] | None = Field(
         None,
         max_length=MAX_SUPPORT + 1,
-        description='Counts by value, the values written as strings: {"3": 14, "10": 7}.',
+        description='Counts by value, the values written as strings: {"3": 14, "10": 7}; '
+        f"values 0..{MAX_SUPPORT}, counts adding up to at most 2**53.",
     )
     support_max: int | None = Field(
         None, ge=0, le=MAX_SUPPORT, description="K of the support 0..K (default: the data's)."

@@ -23,14 +23,36 @@ def binary_entropy_svg(unit: str, points: int) -> str:
     return line_chart("Skewed distributions carry less information", [panel], 720, 460)
 
 
+MAX_BARS = 60
+"""Most groups of bars in a model-fit picture: wider supports are drawn in bins of values, so
+a picture's size (and the time to render it) is bounded whatever the support."""
+
+
+def _binned(probabilities: list[float], width: int) -> list[float]:
+    """Probabilities of consecutive runs of ``width`` values."""
+    values = np.asarray(probabilities, dtype=np.float64)
+    sums: list[float] = np.add.reduceat(values, np.arange(0, values.size, width)).tolist()
+    return sums
+
+
 def model_fit_svg(fit: ModelFitResponse) -> str:
-    """Observed probabilities beside each fitted model's, value by value."""
-    groups = [Bars("observed", fit.observed.probabilities, "#444444")]
+    """Observed probabilities beside each fitted model's, value by value (or bin by bin)."""
+    size = len(fit.observed.support)
+    width = -(-size // MAX_BARS)
+    if width == 1:
+        categories = [str(k) for k in range(size)]
+        x_label = "value"
+    else:
+        starts = range(0, size, width)
+        categories = [f"{k}-{min(k + width, size) - 1}" for k in starts]
+        x_label = f"value (bins of {width} values; bars show each bin's total probability)"
+    groups = [Bars("observed", _binned(fit.observed.probabilities, width), "#444444")]
     for i, model in enumerate(fit.models):
         label = f"{model.family} (D = {model.divergence:.4g} {fit.unit})"
-        groups.append(Bars(label, model.probabilities, PALETTE[i % len(PALETTE)]))
+        bars = _binned(model.probabilities, width)
+        groups.append(Bars(label, bars, PALETTE[i % len(PALETTE)]))
     title = f"Observed against fitted models; best: {fit.best}"
-    return bar_chart(title, [str(k) for k in fit.observed.support], groups, "value", "probability")
+    return bar_chart(title, categories, groups, x_label, "probability")
 
 
 def wants_image(accept: str | None, fmt: str | None) -> str | None:

@@ -55,7 +55,7 @@ def test_maximum_likelihood_parameters() -> None:
 
 def test_worms_entropies_against_scipy() -> None:
     counts = [2, 3, 5, 14, 16, 15, 12, 8, 10, 8, 7]
-    result = fit(ModelFitRequest(counts=counts, unit="bits", bootstrap={"resamples": 0}))
+    result = fit(ModelFitRequest(counts=counts, unit="bits", bootstrap={"resamples": 0}), 10**7)
     p = np.array(counts) / sum(counts)
     assert result.observed.entropy == pytest.approx(stats.entropy(p, base=2), rel=1e-12)
     # Miller-Madow: plus (bins seen - 1) / 2N nats
@@ -75,7 +75,7 @@ def test_worms_entropies_against_scipy() -> None:
 @settings(max_examples=40, deadline=None, derandomize=True)
 @given(st.lists(st.integers(0, 50), min_size=2, max_size=12).filter(lambda c: sum(c) > 0))
 def test_best_model_has_the_smallest_divergence(counts: list[int]) -> None:
-    result = fit(ModelFitRequest(counts=counts, bootstrap={"resamples": 0}))
+    result = fit(ModelFitRequest(counts=counts, bootstrap={"resamples": 0}), 10**7)
     divergences = [m.divergence for m in result.models]
     assert result.best == result.models[0].family
     assert result.models[0].divergence == min(divergences)
@@ -87,7 +87,7 @@ def test_best_model_has_the_smallest_divergence(counts: list[int]) -> None:
 def test_large_binomial_sample_is_fitted_as_binomial(p: float, seed: int) -> None:
     samples = np.random.default_rng(seed).binomial(10, p, size=20000)
     samples[0] = 10  # the support reaches n = 10, as in the article's worms
-    result = fit(ModelFitRequest(samples=samples.tolist(), bootstrap={"resamples": 0}))
+    result = fit(ModelFitRequest(samples=samples.tolist(), bootstrap={"resamples": 0}), 10**7)
     assert result.best == "binomial"
     fitted_p = next(m for m in result.models if m.family == "binomial").parameters["p"]
     assert fitted_p == pytest.approx(p, abs=0.02)
