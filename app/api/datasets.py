@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from app.api.deps import SettingsDep
-from app.schemas.experiments import DatasetInfo, DatasetList
 from app.catalog import DATASETS, is_cached
+from app.schemas.experiments import DatasetInfo, DatasetList
 
 __all__ = ["router"]
 

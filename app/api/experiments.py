@@ -1,4 +1,9 @@
-"""``/v1/experiments``: submit, inspect, follow, cancel and delete loss-comparison jobs."""
+"""``/v1/experiments``: submit, inspect, follow, cancel and delete loss-comparison jobs.
+
+Every job belongs to the client that submitted it (:class:`app.security.Caller`): another
+client's job answers 404 exactly as a missing one does, and lists show one's own jobs; an
+admin key sees and changes all of them.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +20,8 @@ from app.api.deps import QueueDep, SettingsDep, StoreDep
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
 from app.errors import ConflictError, InvalidInputError, NotFoundError
 from app.jobs.models import FINISHED
-from app.jobs.store import JobStore
+from app.jobs.services import enqueue_new
+from app.jobs.store import JobStore, QueueFullError
 from app.schemas.experiments import (
     Experiment,
     ExperimentConfig,
@@ -23,7 +29,7 @@ from app.schemas.experiments import (
     Progress,
     Status,
 )
-from app.security import TooManyRequestsError, keyed_client
+from app.security import Caller, TooManyRequestsError, caller
 from app.services.experiment_plot import experiment_svg
 from app.services.experiments import check_limits, to_resource
 
@@ -52,14 +58,23 @@ EXAMPLES: dict[str, dict[str, Any]] = {
 Config = Annotated[ExperimentConfig, Body(openapi_examples=EXAMPLES)]
 
 
-def _load(store: JobStore, job_id: str) -> Experiment:
+def _missing(job_id: str) -> NotFoundError:
+    return NotFoundError(f"no experiment {job_id}")
+
+
+def _load(store: JobStore, job_id: str, who: Caller) -> Experiment:
     job = store.get(job_id)
-    if job is None:
-        raise NotFoundError(f"no experiment {job_id}")
-    return to_resource(job, store.epochs(job_id))
+    if job is None or not who.may_see(job.owner):
+        raise _missing(job_id)
+    return to_resource(job, store.epochs(job_id), who.admin)
 
 
-Client = Annotated[str, Depends(keyed_client)]
+def _scope(who: Caller) -> str | None:
+    """The owner whose jobs ``who`` may change (None: any)."""
+    return None if who.admin else who.owner
+
+
+Client = Annotated[Caller, Depends(caller)]
 
 
 @router.post("", status_code=202, response_model=Experiment, responses=AUTH_PROBLEMS)
@@ -74,37 +89,39 @@ def submit(
 ) -> Experiment:
     """Queue an experiment; answers 202 with its `Location`."""
     check_limits(config, settings)
-    if store.queued_count(client) >= settings.max_queued_per_client:
-        raise TooManyRequestsError(
-            f"{settings.max_queued_per_client} experiments of yours are queued already", 30
-        )
-    request.app.state.experiment_rate.hit(client)
-    job = store.create(config.model_dump(), owner=client)
-    queue.enqueue(job.id)
+    request.app.state.experiment_rate.hit(client.owner)
+    quota = settings.max_queued_per_client
+    try:
+        job = store.create(config.model_dump(), owner=client.owner, max_queued=quota)
+    except QueueFullError:
+        raise TooManyRequestsError(f"{quota} experiments of yours are queued already", 30) from None
+    enqueue_new(store, queue, job.id)  # a refused enqueue deletes the row
     response.headers["Location"] = f"/v1/experiments/{job.id}"
-    return to_resource(job, [])
+    return to_resource(job, [], client.admin)
 
 
-@router.get("", response_model=ExperimentList)
+@router.get("", response_model=ExperimentList, responses=AUTH_PROBLEMS)
 def list_experiments(
+    client: Client,
     store: StoreDep,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> ExperimentList:
-    """Newest first; pass `next_cursor` back as `cursor` for the next page."""
+    """Your experiments (an admin's: everybody's), newest first; pass `next_cursor` back as
+    `cursor` for the next page."""
     try:
-        rows, next_cursor = store.page(status, limit, cursor)
+        rows, next_cursor = store.page(status, limit, cursor, owner=_scope(client))
     except ValueError as exc:
         raise InvalidInputError(["cursor"], str(exc), "cursor") from None
-    items = [to_resource(job, store.epochs(job.id)) for job in rows]
+    items = [to_resource(job, store.epochs(job.id), client.admin) for job in rows]
     return ExperimentList(items=items, next_cursor=next_cursor)
 
 
-@router.get("/{job_id}", response_model=Experiment)
-def get_experiment(job_id: str, store: StoreDep) -> Experiment:
+@router.get("/{job_id}", response_model=Experiment, responses=AUTH_PROBLEMS)
+def get_experiment(job_id: str, client: Client, store: StoreDep) -> Experiment:
     """Status, progress, per-epoch histories, test results and the KL-vs-CE comparison."""
-    return _load(store, job_id)
+    return _load(store, job_id, client)
 
 
 @router.post(
@@ -112,33 +129,36 @@ def get_experiment(job_id: str, store: StoreDep) -> Experiment:
 )
 def cancel(job_id: str, client: Client, store: StoreDep) -> Experiment:
     """A queued job never runs; a running one stops at the next batch, keeping its epochs."""
-    status = store.request_cancel(job_id)
+    status = store.request_cancel(job_id, owner=_scope(client))
     if status is None:
-        raise NotFoundError(f"no experiment {job_id}")
+        raise _missing(job_id)
     if status in ("succeeded", "failed"):
         raise ConflictError(f"experiment {job_id} already {status}")
-    return _load(store, job_id)
+    return _load(store, job_id, client)
 
 
 @router.delete("/{job_id}", status_code=204, responses=AUTH_PROBLEMS)
 def delete_experiment(job_id: str, client: Client, store: StoreDep) -> Response:
     """Remove a finished experiment and its results."""
-    if store.delete(job_id):
+    if store.delete(job_id, owner=_scope(client)):
         return Response(status_code=204)
     job = store.get(job_id)
-    if job is None:
-        raise NotFoundError(f"no experiment {job_id}")
+    if job is None or not client.may_see(job.owner):
+        raise _missing(job_id)
     raise ConflictError(f"experiment {job_id} is {job.status}; cancel it first")
 
 
 @router.get(
     "/{job_id}/plot.svg",
     response_class=Response,
-    responses={200: {"content": {"image/svg+xml": {}}, "description": "The curves."}},
+    responses={
+        200: {"content": {"image/svg+xml": {}}, "description": "The curves."},
+        **AUTH_PROBLEMS,
+    },
 )
-def plot(job_id: str, store: StoreDep) -> Response:
+def plot(job_id: str, client: Client, store: StoreDep) -> Response:
     """Training and validation loss and accuracy of every run, on shared axes."""
-    return Response(experiment_svg(_load(store, job_id)), media_type="image/svg+xml")
+    return Response(experiment_svg(_load(store, job_id, client)), media_type="image/svg+xml")
 
 
 def _sse(event: str, data: Any, event_id: int | None = None) -> str:
@@ -147,12 +167,12 @@ def _sse(event: str, data: Any, event_id: int | None = None) -> str:
 
 
 async def _events(
-    request: Request, store: JobStore, job_id: str, poll: float
+    request: Request, store: JobStore, job_id: str, who: Caller, poll: float
 ) -> AsyncIterator[str]:
     sent = 0
     idle = 0.0
     while True:
-        job = await run_in_threadpool(_load, store, job_id)
+        job = await run_in_threadpool(_load, store, job_id, who)
         runs, total = len(job.config.losses), job.config.epochs
         epochs = [
             (index, run.loss, e)
@@ -187,14 +207,19 @@ async def _events(
 @router.get(
     "/{job_id}/events",
     response_class=StreamingResponse,
-    responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream."}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "SSE stream."},
+        **AUTH_PROBLEMS,
+    },
 )
-def events(job_id: str, request: Request, store: StoreDep, settings: SettingsDep) -> Any:
+def events(
+    job_id: str, request: Request, client: Client, store: StoreDep, settings: SettingsDep
+) -> Any:
     """Server-Sent Events: `progress` once per finished epoch, then `end` with the result."""
-    _load(store, job_id)
+    _load(store, job_id, client)
     poll = min(0.5, settings.heartbeat_interval)
     return StreamingResponse(
-        _events(request, store, job_id, poll),
+        _events(request, store, job_id, client, poll),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )

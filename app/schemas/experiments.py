@@ -129,9 +129,14 @@ class Experiment(BaseModel):
         description="Present when both losses have finished epochs."
     )
     dataset: dict[str, float | int | str] | None = None
-    error: str | None
+    error: str | None = Field(
+        description="Why it failed or was requeued: its first line without server paths "
+        "(admin keys: the whole message)."
+    )
     attempts: int
-    worker: str | None = Field(description="host:pid of the worker that ran it last.")
+    worker: str | None = Field(
+        description="host:pid of the worker that ran it last; shown to admin keys only."
+    )
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None

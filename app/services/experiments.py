@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from app.config import Settings
@@ -18,9 +19,15 @@ from app.schemas.experiments import (
     RunResult,
 )
 
-__all__ = ["check_limits", "comparison", "to_resource"]
+__all__ = ["check_limits", "comparison", "public_error", "to_resource"]
 
 KL, CE = "kl_divergence", "categorical_crossentropy"
+
+# An absolute or home-relative file path (not a URL's path, nor a lone "/"), and the host:pid
+# that the reaper names a lost worker by.
+_PATH = re.compile(r"(?<![\w/:.~])~?/[\w.@+-][^\s'\"(),;]*")
+_WORKER = re.compile(r"\bworker \S+:\d+ ")
+_MAX_ERROR = 500
 
 
 def check_limits(config: ExperimentConfig, settings: Settings) -> None:
@@ -86,7 +93,20 @@ def comparison(runs: list[RunResult]) -> Comparison | None:
     )
 
 
-def to_resource(job: JobRow, epochs: list[EpochRow], base: str = "/v1/experiments") -> Experiment:
+def public_error(error: str | None) -> str | None:
+    """What a job's error may tell any reader: its first line, without server paths or the
+    worker's host:pid (admins and the logs get the whole text)."""
+    if error is None:
+        return None
+    first = error.strip().splitlines()[0] if error.strip() else ""
+    text = _WORKER.sub("worker ", _PATH.sub("<path>", first))
+    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 3] + "..."
+
+
+def to_resource(
+    job: JobRow, epochs: list[EpochRow], admin: bool = False, base: str = "/v1/experiments"
+) -> Experiment:
+    """The resource of ``job``; ``worker`` and the raw error only for an admin."""
     config = ExperimentConfig.model_validate(job.config)
     finished: dict[str, Any] = (job.result or {}).get("runs", {})
     runs = []
@@ -119,9 +139,9 @@ def to_resource(job: JobRow, epochs: list[EpochRow], base: str = "/v1/experiment
         runs=runs,
         comparison=comparison(runs),
         dataset=(job.result or {}).get("dataset"),
-        error=job.error,
+        error=job.error if admin else public_error(job.error),
         attempts=job.attempts,
-        worker=job.worker,
+        worker=job.worker if admin else None,
         created_at=job.created_at,
         started_at=job.started_at,
         finished_at=job.finished_at,

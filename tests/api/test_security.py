@@ -40,15 +40,18 @@ def test_experiments_need_a_key(keyed: TestClient) -> None:
     assert r.status_code == 202
     job_id = r.json()["id"]
     assert keyed.post(f"/v1/experiments/{job_id}/cancel").status_code == 401
-    r = keyed.post(f"/v1/experiments/{job_id}/cancel", headers={"x-api-key": "alpha-key"})
+    # another key's job is not found, exactly like a missing one, and stays as it was
+    alpha, beta = {"x-api-key": "alpha-key"}, {"x-api-key": "beta-key"}
+    r = keyed.post(f"/v1/experiments/{job_id}/cancel", headers=alpha)
+    assert r.status_code == 404 and r.json()["detail"] == f"no experiment {job_id}"
+    r = keyed.post(f"/v1/experiments/{job_id}/cancel", headers=beta)
     assert r.status_code == 202 and r.json()["status"] == "cancelled"
     assert keyed.delete(f"/v1/experiments/{job_id}").status_code == 401
-    assert (
-        keyed.delete(f"/v1/experiments/{job_id}", headers={"x-api-key": "alpha-key"}).status_code
-        == 204
-    )
-    # reading stays open, and so do the numeric endpoints by default
-    assert keyed.get("/v1/experiments").status_code == 200
+    assert keyed.delete(f"/v1/experiments/{job_id}", headers=alpha).status_code == 404
+    assert keyed.delete(f"/v1/experiments/{job_id}", headers=beta).status_code == 204
+    # reading needs a key too; the numeric endpoints stay open by default
+    assert keyed.get("/v1/experiments").status_code == 401
+    assert keyed.get("/v1/experiments", headers=alpha).json() == {"items": [], "next_cursor": None}
     assert keyed.post("/v1/kl-divergence", json=PAIR).status_code == 200
 
 

@@ -17,9 +17,15 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services
     tmp = tmp_path_factory.mktemp("scale")
     database = PrivateDatabase()
     queue = PrivateRedis(tmp)
-    env = {"DIVERGENCE_DATABASE_URL": database.url, "DIVERGENCE_QUEUE_URL": queue.url}
+    env = {
+        "DIVERGENCE_DATABASE_URL": database.url,
+        "DIVERGENCE_QUEUE_URL": queue.url,
+        "DIVERGENCE_ADMIN_API_KEYS": "ops-key",  # an operator's key: it sees every job's worker
+    }
     first = Services(tmp / "a", **env)
     second = Services(tmp / "b", **env)
+    for svc in (first, second):
+        svc.http.headers["x-api-key"] = "ops-key"
     second.env["DIVERGENCE_QUEUE_NAME"] = first.env["DIVERGENCE_QUEUE_NAME"]
     first.redis = queue  # type: ignore[attr-defined]
     try:

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from app.worker import datasets
 from app.catalog import DATASETS, cifar10_archive, is_cached
+from app.worker import datasets
 
 
 def test_synthetic_is_deterministic_and_cifar_shaped() -> None:
