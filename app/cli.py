@@ -12,7 +12,8 @@
 
 Distributions are JSON files (an array, a label map, or an array of rows) or ``-`` for
 standard input. Results print as tables for people, or as the API's JSON with ``--json``.
-The service is ``--url`` or ``$DIVERGENCE_URL`` (default http://127.0.0.1:8000).
+The service is ``--url`` or ``$DIVERGENCE_URL`` (default http://127.0.0.1:8000); a key, where
+the service wants one, is ``--api-key`` or ``$DIVERGENCE_API_KEY``.
 """
 
 from __future__ import annotations
@@ -188,6 +189,9 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--url", default=argparse.SUPPRESS, help="the service's base URL")
     common.add_argument(
+        "--api-key", default=argparse.SUPPRESS, help="an API key (default: $DIVERGENCE_API_KEY)"
+    )
+    common.add_argument(
         "--json", action="store_true", default=argparse.SUPPRESS, help="print the API's JSON"
     )
     parser = argparse.ArgumentParser(
@@ -252,6 +256,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         "DIVERGENCE_URL", "http://127.0.0.1:8000"
     )
     args.json = getattr(args, "json", False)
+    args.api_key = getattr(args, "api_key", None) or os.environ.get("DIVERGENCE_API_KEY")
     out = out or sys.stdout
     if args.command == "serve":
         return _serve(args)
@@ -260,7 +265,7 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
 
         work()
         return 0
-    with DivergenceClient(args.url) as client:
+    with DivergenceClient(args.url, api_key=args.api_key) as client:
         try:
             if args.command == "experiment":
                 return _experiment(args, client, out)

@@ -10,7 +10,7 @@ from typing import Any, cast
 import httpx
 
 from app.client import _calls as c
-from app.client._calls import Call, Event
+from app.client._calls import Call, Event, with_key
 from app.schemas.experiments import DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.measures import (
@@ -35,9 +35,11 @@ class AsyncDivergenceClient:
         timeout: float = 30.0,
         max_retries: int = 3,
         headers: dict[str, str] | None = None,
+        api_key: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.max_retries = max_retries
+        headers = with_key(headers, api_key)
         self._http = httpx.AsyncClient(
             base_url=base_url, timeout=timeout, headers=headers, transport=transport
         )

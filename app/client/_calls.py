@@ -16,7 +16,16 @@ from app.schemas.losses import LossResponse
 from app.schemas.modelfit import ModelFitResponse
 from app.schemas.problems import Problem
 
-__all__ = ["Call", "DivergenceError", "Event", "EventParser", "backoff", "parse_events", "read"]
+__all__ = [
+    "Call",
+    "DivergenceError",
+    "Event",
+    "EventParser",
+    "backoff",
+    "parse_events",
+    "read",
+    "with_key",
+]
 
 RETRY_STATUSES = (429, 503)
 
@@ -55,6 +64,14 @@ class Event:
 
     name: str
     data: Any
+
+
+def with_key(headers: dict[str, str] | None, api_key: str | None) -> dict[str, str]:
+    """The request headers, with the API key as a bearer token when one is given."""
+    merged = dict(headers or {})
+    if api_key:
+        merged["Authorization"] = f"Bearer {api_key}"
+    return merged
 
 
 def _plain(value: Any) -> Any:

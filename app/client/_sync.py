@@ -9,7 +9,7 @@ from typing import Any, cast
 import httpx
 
 from app.client import _calls as c
-from app.client._calls import Call, Event
+from app.client._calls import Call, Event, with_key
 from app.schemas.experiments import DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.measures import (
@@ -37,9 +37,11 @@ class DivergenceClient:
         timeout: float = 30.0,
         max_retries: int = 3,
         headers: dict[str, str] | None = None,
+        api_key: str | None = None,
         transport: httpx.BaseTransport | None = None,
     ) -> None:
         self.max_retries = max_retries
+        headers = with_key(headers, api_key)
         self._http = httpx.Client(
             base_url=base_url, timeout=timeout, headers=headers, transport=transport
         )
