@@ -1,8 +1,10 @@
 """``python -m app.healthcheck api|worker``: the containers' health checks (exit 0 = healthy).
 
-- ``api``: ``GET /readyz`` on this host's API answers 200 (database and queue reachable).
-- ``worker``: the worker's liveness file was touched within three heartbeat intervals
-  (the worker touches it after every reaper pass, which also reaches the database).
+- ``api``: ``GET /readyz`` on this host's API answers 200 (the database takes a write, the
+  queue answers and, under ``python -m app``, its supervised worker is alive).
+- ``worker``: the worker's liveness file (``DIVERGENCE_WORKER_ALIVE_FILE``) was touched within
+  three heartbeat intervals: the worker's main loop touches it every interval once it serves,
+  and goes on waiting (alive) while its database or queue is down.
 """
 
 from __future__ import annotations

@@ -7,6 +7,7 @@ so every API replica reports the same, current numbers.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,13 +23,31 @@ __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
+_log = logging.getLogger("app.metrics")
+
 
 class _JobCollector(Collector):
+    """Jobs by status and queue depth, read at scrape time.
+
+    A scrape never fails because the job database or the queue is down: the figures that
+    cannot be read are left out, and ``divergence_job_store_up`` says so.
+    """
+
     def __init__(self, read: Callable[[], tuple[dict[str, int], int]]) -> None:
         self.read = read
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        counts, depth = self.read()
+        try:
+            counts, depth = self.read()
+        except Exception as exc:
+            _log.warning("metrics: job figures unavailable: %s: %s", type(exc).__name__, exc)
+            yield GaugeMetricFamily(
+                "divergence_job_store_up", "1 if the job figures could be read.", value=0
+            )
+            return
+        yield GaugeMetricFamily(
+            "divergence_job_store_up", "1 if the job figures could be read.", value=1
+        )
         jobs = GaugeMetricFamily("divergence_jobs", "Experiments by status.", labels=["status"])
         for status in STATUSES:
             jobs.add_metric([status], counts.get(status, 0))

@@ -2,17 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
-__all__ = ["ACTIVE", "FINISHED", "STATUSES", "Base", "EpochRow", "JobRow"]
+__all__ = [
+    "ACTIVE",
+    "FINISHED",
+    "STATUSES",
+    "Base",
+    "EpochRow",
+    "JobRow",
+    "ProbeRow",
+    "UtcDateTime",
+]
 
 STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
 ACTIVE = ("running", "cancelling")
 FINISHED = ("succeeded", "failed", "cancelled")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored as UTC and loaded as an aware UTC ``datetime``.
+
+    SQLite keeps no time zone and hands back naive values; converting on the way in and out,
+    here, means a loaded row is never modified afterwards (which would make every read an
+    UPDATE when its session flushes). A naive value given to it is refused: it is a bug.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a naive datetime cannot be stored: {value!r}")
+        value = value.astimezone(UTC)
+        # SQLite's DATETIME text has no offset: store the UTC wall time
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -32,10 +68,10 @@ class JobRow(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str | None] = mapped_column(String(128), nullable=True)
     owner: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
-    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    heartbeat_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class EpochRow(Base):
@@ -49,3 +85,12 @@ class EpochRow(Base):
     val_loss: Mapped[float | None] = mapped_column(Float, nullable=True)
     val_accuracy: Mapped[float | None] = mapped_column(Float, nullable=True)
     seconds: Mapped[float] = mapped_column(Float)
+
+
+class ProbeRow(Base):
+    """One row per writer that checks the store takes writes (``/readyz``)."""
+
+    __tablename__ = "write_probes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    written_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -11,19 +11,31 @@ from pathlib import Path
 from typing import Any
 
 from huey import Huey, RedisHuey, SqliteHuey
+from redis import ConnectionPool
 
 __all__ = ["JobQueue", "make_huey"]
 
 TASK_NAME = "run_job"
 
 
-def make_huey(queue_url: str | None, data_dir: Path, name: str = "divergence") -> Huey:
-    """A Huey on Redis for a ``redis://`` URL, else on a SQLite file under ``data_dir``."""
+def make_huey(
+    queue_url: str | None, data_dir: Path, name: str = "divergence", connect_timeout: float = 3.0
+) -> Huey:
+    """A Huey on Redis for a ``redis://`` URL, else on a SQLite file under ``data_dir``.
+
+    A Redis that does not answer fails a call within ``connect_timeout`` (a blocking read
+    waits up to one second for a task, so reads get that second on top).
+    """
     if queue_url:
-        return RedisHuey(name, url=queue_url, results=False)
+        pool = ConnectionPool.from_url(
+            queue_url, socket_connect_timeout=connect_timeout, socket_timeout=connect_timeout + 1
+        )
+        return RedisHuey(name, connection_pool=pool, results=False)
     data_dir.mkdir(parents=True, exist_ok=True)
     # the API, its reaper and the workers share the file: wait for a lock as the job store does
-    return SqliteHuey(name, filename=str(data_dir / "queue.db"), results=False, timeout=30)
+    return SqliteHuey(
+        name, filename=str(data_dir / "queue.db"), results=False, timeout=5 * connect_timeout
+    )
 
 
 class JobQueue:

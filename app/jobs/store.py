@@ -8,7 +8,10 @@ it while the API cancels it, two reapers) cannot both win.
 from __future__ import annotations
 
 import base64
+import math
+import os
 import random
+import socket
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -18,40 +21,47 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow
+from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow, ProbeRow
 
-__all__ = ["JobStore", "ReapedJob", "make_engine", "utcnow"]
+__all__ = ["JobStore", "QueueFullError", "ReapedJob", "make_engine", "utcnow"]
+
+
+class QueueFullError(Exception):
+    """The owner has as many queued jobs as it may have; nothing was created."""
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; every stored time is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def make_engine(url: str, connect_timeout: float = 3.0) -> Engine:
+    """An engine for ``url`` that gives up on an unreachable database in ``connect_timeout``.
 
-
-def make_engine(url: str) -> Engine:
-    """An engine for ``url``; SQLite gets WAL and a busy timeout for its several processes."""
+    SQLite gets WAL and a busy timeout for its several processes: a lock held by another
+    process is normal there, so it waits a few connect timeouts for one, not forever.
+    """
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        busy = 5 * connect_timeout
+        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False})
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql"):  # libpq counts whole seconds, at least 2
+        connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout))
+    return create_engine(
+        url, pool_pre_ping=True, pool_timeout=connect_timeout, connect_args=connect_args
+    )
 
 
 @dataclass(frozen=True)
@@ -68,8 +78,8 @@ class JobStore:
         self._sessions = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> JobStore:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, connect_timeout: float = 3.0) -> JobStore:
+        return cls(make_engine(url, connect_timeout))
 
     def create_schema(self, attempts: int = 8) -> None:
         """Create the tables that are missing.
@@ -77,8 +87,9 @@ class JobStore:
         The API, its reaper and every worker do this as they start, often at the same moment
         on a new database; checking and creating are not one atomic step, so a creator that
         loses the race ("already exists", or a lock that SQLite will not wait for) tries again
-        and then finds the tables made.
+        and then finds the tables made. A database that does not answer fails at once.
         """
+        self.ping()
         for attempt in range(1, attempts + 1):
             try:
                 Base.metadata.create_all(self.engine)
@@ -97,11 +108,37 @@ class JobStore:
         with self.session() as s:
             s.execute(select(1))
 
+    def check_writable(self) -> None:
+        """Commit a one-row write, as a submit does; raise if the store takes none (a full
+        disk, a read-only replica). A rolled-back write would not prove it: SQLite writes
+        nothing to disk before a commit."""
+        probe, now = f"{socket.gethostname()}:{os.getpid()}"[:64], utcnow()
+        try:
+            with self.session() as s:
+                done = s.execute(
+                    update(ProbeRow).where(ProbeRow.id == probe).values(written_at=now)
+                )
+                if not done.rowcount:  # type: ignore[attr-defined]
+                    s.add(ProbeRow(id=probe, written_at=now))
+        except IntegrityError:  # another thread of this process inserted it: a write went in
+            pass
+
     # -- the API's side ---------------------------------------------------------------------
 
     def create(
-        self, config: dict[str, Any], kind: str = "loss_comparison", owner: str | None = None
+        self,
+        config: dict[str, Any],
+        kind: str = "loss_comparison",
+        owner: str | None = None,
+        max_queued: int | None = None,
     ) -> JobRow:
+        """A new queued job; with ``max_queued``, QueueFullError if ``owner`` has that many.
+
+        The quota is checked and the row written in one transaction that holds a per-owner
+        lock, so simultaneous submits cannot all see room for one more: PostgreSQL takes a
+        transaction-scoped advisory lock on the owner; SQLite serializes writers, and the
+        INSERT comes first so that the count runs under the write lock it took.
+        """
         job = JobRow(
             id=str(uuid.uuid4()),
             kind=kind,
@@ -112,16 +149,27 @@ class JobStore:
             attempts=0,
             created_at=utcnow(),
         )
+        quota = None if owner is None else max_queued
         with self.session() as s:
+            if quota is not None and s.get_bind().dialect.name == "postgresql":
+                s.execute(select(func.pg_advisory_xact_lock(func.hashtext(owner))))
             s.add(job)
+            s.flush()
+            if quota is not None:
+                query = select(func.count()).where(JobRow.owner == owner, JobRow.status == "queued")
+                if s.execute(query).scalar_one() > quota:
+                    raise QueueFullError(owner)  # rolls the insert back
         return job
 
     def get(self, job_id: str) -> JobRow | None:
         with self.session() as s:
-            job = s.get(JobRow, job_id)
-            if job is not None:
-                _fix_times(job)
-            return job
+            return s.get(JobRow, job_id)
+
+    def discard(self, job_id: str) -> bool:
+        """Delete a job that never reached the queue; False if it is not queued (or absent)."""
+        with self.session() as s:
+            gone = s.execute(delete(JobRow).where(JobRow.id == job_id, JobRow.status == "queued"))
+            return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     def epochs(self, job_id: str) -> list[EpochRow]:
         with self.session() as s:
@@ -133,10 +181,13 @@ class JobStore:
             return list(rows)
 
     def page(
-        self, status: str | None, limit: int, cursor: str | None
+        self, status: str | None, limit: int, cursor: str | None, owner: str | None = None
     ) -> tuple[list[JobRow], str | None]:
-        """Newest first; ``cursor`` is the opaque ``next_cursor`` of the previous page."""
+        """Newest first; ``cursor`` is the opaque ``next_cursor`` of the previous page;
+        ``owner``: only that owner's jobs (None: everybody's)."""
         query = select(JobRow).order_by(JobRow.created_at.desc(), JobRow.id.desc())
+        if owner is not None:
+            query = query.where(JobRow.owner == owner)
         if status is not None:
             query = query.where(JobRow.status == status)
         if cursor is not None:
@@ -147,37 +198,41 @@ class JobStore:
             )
         with self.session() as s:
             rows = list(s.scalars(query.limit(limit + 1)))
-        for row in rows:
-            _fix_times(row)
         if len(rows) <= limit:
             return rows, None
         last = rows[limit - 1]
         return rows[:limit], encode_cursor(last.created_at, last.id)
 
-    def request_cancel(self, job_id: str) -> str | None:
-        """Cancel a queued job at once, ask a running one to stop; return the new status."""
+    def request_cancel(self, job_id: str, owner: str | None = None) -> str | None:
+        """Cancel a queued job at once, ask a running one to stop; return the new status.
+
+        With ``owner``, only that owner's job: another's is None, as if absent."""
         now = utcnow()
+        mine = (JobRow.id == job_id,) + (() if owner is None else (JobRow.owner == owner,))
         with self.session() as s:
             done = s.execute(
                 update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status == "queued")
+                .where(*mine, JobRow.status == "queued")
                 .values(status="cancelled", finished_at=now)
             )
             if done.rowcount:  # type: ignore[attr-defined]
                 return "cancelled"
             s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status == "running")
-                .values(status="cancelling")
+                update(JobRow).where(*mine, JobRow.status == "running").values(status="cancelling")
             )
-            job = s.get(JobRow, job_id)
-            return None if job is None else job.status
+            status = s.scalar(select(JobRow.status).where(*mine))
+            return None if status is None else str(status)
 
-    def delete(self, job_id: str) -> bool:
-        """Delete a finished job and its epochs; False if it is not finished (or absent)."""
+    def delete(self, job_id: str, owner: str | None = None) -> bool:
+        """Delete a finished job and its epochs; False if it is not finished (or absent, or,
+        with ``owner``, another owner's)."""
+        mine = (JobRow.id == job_id,) + (() if owner is None else (JobRow.owner == owner,))
+        deletable = (*mine, JobRow.status.in_(FINISHED))
         with self.session() as s:
-            s.execute(delete(EpochRow).where(EpochRow.job_id == job_id))
-            gone = s.execute(delete(JobRow).where(JobRow.id == job_id, JobRow.status.in_(FINISHED)))
+            s.execute(
+                delete(EpochRow).where(EpochRow.job_id.in_(select(JobRow.id).where(*deletable)))
+            )
+            gone = s.execute(delete(JobRow).where(*deletable))
             return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     def queued_count(self, owner: str) -> int:
@@ -217,7 +272,6 @@ class JobStore:
             s.execute(delete(EpochRow).where(EpochRow.job_id == job_id))
             job = s.get(JobRow, job_id)
             assert job is not None
-            _fix_times(job)
             return job
 
     def heartbeat(self, job_id: str, worker: str, progress: dict[str, Any]) -> str | None:
@@ -337,13 +391,6 @@ class JobStore:
                 )
             )
             return list(rows)
-
-
-def _fix_times(job: JobRow) -> None:
-    job.created_at = _aware(job.created_at) or job.created_at
-    job.started_at = _aware(job.started_at)
-    job.finished_at = _aware(job.finished_at)
-    job.heartbeat_at = _aware(job.heartbeat_at)
 
 
 def encode_cursor(created: datetime, job_id: str) -> str:

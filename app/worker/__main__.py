@@ -1,39 +1,74 @@
 """``python -m app.worker``: one worker process (``make worker``).
 
 It consumes job ids from the queue one at a time, and reaps jobs whose worker died:
-a job with attempts left is requeued, the others are failed with the reason. On SIGTERM it
-stops its running job at the next batch, requeues it, and exits.
+a job with attempts left is requeued, the others are failed with the reason. While it serves
+it touches ``worker_alive_file`` every heartbeat interval (the health checks read it).
+
+Signals: the first SIGTERM stops gracefully (the running job stops at its next batch and goes
+back to the queue, then the process exits); more SIGTERMs change nothing, because one shutdown
+request may arrive several times (the parent-death signal of ``python -m app`` comes once per
+exiting thread of the parent). SIGINT interrupts at once. A job database or queue that is down
+when the worker starts is waited for, with backoff; it is not a reason to exit.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
-from typing import Any
+import time
+from collections.abc import Callable
+from types import FrameType
+from typing import Any, TypeVar
 
 from app.config import Settings, settings_or_exit
-from app.jobs.queue import JobQueue
-from app.jobs.store import JobStore
+from app.jobs.services import dependency_failure
 
 __all__ = ["main"]
 
 log = logging.getLogger("app.worker")
 
+T = TypeVar("T")
 
-def reap_forever(
-    store: JobStore, queue: JobQueue, settings: Settings, stop: threading.Event
-) -> None:
-    """Reap stale jobs every heartbeat interval until ``stop`` is set."""
-    from app.jobs.services import reap_once
+HEALTH_CHECK_EVERY = 10.0  # seconds between checks that the consumer's thread is alive
 
-    while not stop.wait(settings.heartbeat_interval):
+
+def wait_for_dependency(
+    make: Callable[[], T], what: str, shutdown: threading.Event, first: float = 1.0
+) -> T | None:
+    """``make()``, tried again with backoff (``first`` doubling to 30 s) while it fails
+    because a dependency is down; None if ``shutdown`` is set meanwhile."""
+    delay = first
+    while not shutdown.is_set():
         try:
-            reap_once(store, queue, settings)
-            settings.worker_alive_file.touch()
-        except Exception:
-            log.exception("reaper pass failed")
+            return make()
+        except Exception as exc:
+            reason = dependency_failure(exc)
+            if reason is None:
+                raise
+            log.warning("%s: %s; trying again in %g s", what, reason, delay)
+        shutdown.wait(delay)
+        delay = min(2 * delay, 30.0)
+    return None
+
+
+class _AliveFile:
+    """The worker's sign of life: a file touched every heartbeat interval."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.worker_alive_file
+        self._failed = False
+
+    def touch(self) -> None:
+        try:
+            self.path.touch()
+            self._failed = False
+        except OSError as exc:
+            if not self._failed:  # once per failure, not every interval
+                log.warning("cannot touch %s: %s", self.path, exc)
+            self._failed = True
 
 
 def main() -> None:
@@ -45,51 +80,92 @@ def main() -> None:
     os.environ["KERAS_HOME"] = str(settings.keras_cache)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from app.jobs.services import get_queue, get_store, reap_once
-    from app.worker.runner import execute
-
-    store = get_store(settings)
-    worker = f"{socket.gethostname()}:{os.getpid()}"
     shutdown = threading.Event()
 
-    def run(job_id: str) -> None:
-        execute(
-            store,
-            job_id,
-            worker,
-            settings.keras_cache,
-            settings.heartbeat_interval,
-            shutdown=shutdown,
-            requeue=queue.enqueue,
-        )
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        if shutdown.is_set():
+            log.info("SIGTERM again: already stopping gracefully")
+            return
+        log.info("SIGTERM: stopping gracefully")
+        shutdown.set()
 
-    queue = get_queue(settings, runner=run)
+    signal.signal(signal.SIGTERM, on_sigterm)
+
+    from app.jobs.services import get_queue, get_store, reap_forever
+    from app.worker.runner import execute
+
+    store = wait_for_dependency(lambda: get_store(settings), "the job database", shutdown)
+    if store is None:
+        return
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+
+    def run(job_id: str) -> None:
+        try:
+            execute(
+                store,
+                job_id,
+                worker,
+                settings.keras_cache,
+                settings.heartbeat_interval,
+                shutdown=shutdown,
+                requeue=queue.enqueue,
+            )
+        except Exception as exc:
+            reason = dependency_failure(exc)
+            if reason is None:
+                raise
+            # the row is still queued, or its heartbeat stops: a reaper enqueues it again
+            log.warning("job %s: %s; left for the reaper", job_id, reason)
+
+    made = wait_for_dependency(lambda: get_queue(settings, runner=run), "the queue", shutdown)
+    if made is None:
+        return
+    queue = made
     import keras  # noqa: F401  (load TensorFlow before the first job, not during it)
 
-    reap_once(store, queue, settings)
-    settings.worker_alive_file.touch()
-    stop = threading.Event()
-    reaper = threading.Thread(
-        target=reap_forever, args=(store, queue, settings, stop), name="reaper", daemon=True
-    )
-    reaper.start()
-    log.info("worker %s ready", worker)
-    # SIGTERM stops gracefully: the running job stops at its next batch and is requeued,
-    # then the consumer waits for its thread and exits. SIGINT interrupts at once.
-    consumer = queue.huey.create_consumer(
-        workers=1, worker_type="thread", periodic=False, graceful_signal="TERM"
-    )
-    handle_signal = consumer._handle_signal
-
-    def on_signal(signum: int, frame: Any) -> None:
-        shutdown.set()
-        handle_signal(signum, frame)
-
-    consumer._handle_signal = on_signal
+    consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False)
+    # Huey's consumer installs its own handlers as it starts (where a second SIGTERM stops
+    # at once): hold the signals meanwhile, then put this module's back.
+    held = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, held)
     try:
-        consumer.run()
+        consumer.start()
+        signal.signal(signal.SIGTERM, on_sigterm)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     finally:
-        stop.set()
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, held)
+
+    stop_reaper = threading.Event()
+    threading.Thread(
+        target=reap_forever, args=(settings, stop_reaper), name="reaper", daemon=True
+    ).start()
+    alive = _AliveFile(settings)
+    alive.touch()
+    log.info("worker %s ready", worker)
+    try:
+        _serve(consumer, shutdown, alive, settings.heartbeat_interval)
+    finally:
+        stop_reaper.set()
+        # the job is back in the queue: a late repeat of the signal must not end the exit
+        # with "killed by SIGTERM" while the interpreter winds down
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _serve(consumer: Any, shutdown: threading.Event, alive: _AliveFile, interval: float) -> None:
+    """Touch the alive file until SIGTERM, then stop the consumer gracefully: it waits for the
+    running job, which stops at its next batch and requeues itself."""
+    checked = time.monotonic()
+    try:
+        while not shutdown.wait(interval):
+            alive.touch()
+            if time.monotonic() - checked > HEALTH_CHECK_EVERY:
+                consumer.check_worker_health()  # restarts a consumer thread that died
+                checked = time.monotonic()
+        consumer.stop(graceful=True)  # a SIGINT meanwhile interrupts the wait
+    except KeyboardInterrupt:
+        shutdown.set()
+        consumer.stop()
+    log.info("worker stopped")
 
 
 if __name__ == "__main__":

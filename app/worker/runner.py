@@ -63,8 +63,13 @@ class JobReporter:
         while not self._stop.wait(self.interval):
             try:
                 status = self.store.heartbeat(self.job_id, self.worker, self.snapshot())
-            except Exception:  # a database blip must not kill the job; try again next beat
-                log.exception("heartbeat for job %s failed", self.job_id)
+            except Exception as exc:  # a database blip must not kill the job; try next beat
+                log.warning(
+                    "heartbeat for job %s failed: %s: %s",
+                    self.job_id,
+                    type(exc).__name__,
+                    str(exc).splitlines()[0] if str(exc) else "",
+                )
                 continue
             if status not in ACTIVE or status == "cancelling":
                 self._cancel.set()

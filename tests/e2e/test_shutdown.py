@@ -26,8 +26,8 @@ def test_sigterm_lets_the_api_finish_in_flight_requests(services: Services) -> N
     assert services.api is not None
     api = services.api
     answers: list[httpx.Response] = []
-    # a model fit with many bootstrap resamples takes a few seconds
-    body = {"counts": [5] * 1000, "bootstrap": {"resamples": 20000}}
+    # a model fit with many bootstrap resamples (at the DIVERGENCE_MAX_BOOTSTRAP_WORK cap) takes a while
+    body = {"counts": [5] * 1000, "bootstrap": {"resamples": 10000}}
 
     def slow() -> None:
         answers.append(

@@ -157,7 +157,11 @@ def _create_schemas_at_once(url: str, count: int) -> list[JobStore]:
 
     _, errors = _all_at_once(count, create)
     assert errors == []
-    assert set(inspect(stores[0].engine).get_table_names()) == {"jobs", "job_epochs"}
+    assert set(inspect(stores[0].engine).get_table_names()) == {
+        "jobs",
+        "job_epochs",
+        "write_probes",
+    }
     return stores
 
 

@@ -1,0 +1,84 @@
+"""The worker supervisor of `python -m app`, with stand-in workers: restarts with a doubling
+backoff, reaps, tells /readyz why no worker serves, and sees a worker that stopped touching
+its file."""
+
+from __future__ import annotations
+
+import itertools
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import app.__main__ as entry
+from app.__main__ import WorkerSupervisor, alive_file
+from app.config import Settings
+from tests.e2e.services import wait_for
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", heartbeat_interval=0.1)
+
+
+@pytest.fixture
+def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setattr(entry, "FIRST_RESTART_DELAY", 0.1)
+    monkeypatch.setattr(entry, "MAX_RESTART_DELAY", 0.4)
+    yield
+
+
+def test_the_alive_file_is_per_data_directory(tmp_path: Path) -> None:
+    assert alive_file(Settings(data_dir=tmp_path / "a")) == (tmp_path / "a").resolve() / (
+        "worker.alive"
+    )
+    chosen = tmp_path / "chosen.alive"
+    assert alive_file(Settings(data_dir=tmp_path / "a", worker_alive_file=chosen)) == chosen
+
+
+def test_a_dying_worker_is_restarted_with_backoff(
+    settings: Settings, tmp_path: Path, fast_backoff: None
+) -> None:
+    starts = tmp_path / "starts"
+    script = f"import time; open({str(starts)!r}, 'a').write(f'{{time.monotonic()}}\\n'); exit(3)"
+    supervisor = WorkerSupervisor(settings, [sys.executable, "-c", script])
+    supervisor.start()
+    try:
+        wait_for(lambda: starts.exists() and len(starts.read_text().split()) >= 5, 20, "5 starts")
+        probe = supervisor.probe()
+    finally:
+        supervisor.stop()
+    times = [float(t) for t in starts.read_text().split()]
+    gaps = [b - a for a, b in itertools.pairwise(times)][:4]
+    # 0.1, 0.2, 0.4, 0.4 s of backoff, plus the stand-in's own start (~0.05 s each)
+    for gap, delay in zip(gaps, (0.1, 0.2, 0.4, 0.4), strict=True):
+        assert delay <= gap < delay + 0.5, gaps
+    assert probe.startswith("no worker running: the last one exited with status 3; restarting")
+
+
+def test_readiness_follows_the_workers_signs_of_life(settings: Settings) -> None:
+    path = alive_file(settings)
+    settings.data_dir.mkdir(parents=True)
+    # touches its file three times, then hangs without a sign of life
+    script = (
+        "import os, pathlib, time\n"
+        "p = pathlib.Path(os.environ['DIVERGENCE_WORKER_ALIVE_FILE'])\n"
+        "time.sleep(0.5)\n"
+        "for _ in range(3): p.touch(); time.sleep(0.1)\n"
+        "time.sleep(60)\n"
+    )
+    path.touch()  # a stale file of an earlier run vouches for nothing
+    supervisor = WorkerSupervisor(settings, [sys.executable, "-c", script])
+    supervisor.stale_after = 1.0
+    supervisor.start()
+    try:
+        wait_for(lambda: supervisor.probe() == "the worker is starting", 5, "starting")
+        wait_for(lambda: supervisor.probe() == "ok", 5, "ok")
+        time.sleep(1.5)
+        assert supervisor.probe().startswith("the worker shows no sign of life for ")
+    finally:
+        supervisor.stop(timeout=5)
+    assert supervisor.probe() == "no worker running: stopped"
+    assert not path.exists()
