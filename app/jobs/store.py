@@ -64,6 +64,13 @@ def make_engine(url: str, connect_timeout: float = 3.0) -> Engine:
     )
 
 
+def _lost_a_race(exc: DBAPIError) -> bool:
+    """Whether ``exc`` is another creator's doing (worth a retry), not a database that is
+    unreachable or broken (which fails at once)."""
+    text = str(exc.orig).lower()
+    return any(sign in text for sign in ("locked", "already exists", "duplicate"))
+
+
 @dataclass(frozen=True)
 class ReapedJob:
     id: str
@@ -89,13 +96,13 @@ class JobStore:
         loses the race ("already exists", or a lock that SQLite will not wait for) tries again
         and then finds the tables made. A database that does not answer fails at once.
         """
-        self.ping()
         for attempt in range(1, attempts + 1):
             try:
+                self.ping()
                 Base.metadata.create_all(self.engine)
                 return
-            except DBAPIError:
-                if attempt == attempts:
+            except DBAPIError as exc:
+                if attempt == attempts or not _lost_a_race(exc):
                     raise
                 time.sleep(random.uniform(0.02, 0.1) * attempt)
 
