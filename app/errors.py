@@ -5,7 +5,13 @@
     ServiceError                 any error the service raises on purpose (status 500)
     ├── InvalidInputError        a request that is well-formed JSON but unusable (422)
     ├── NotFoundError            no such resource (404)
-    └── ConflictError            the resource is not in a state that allows this (409)
+    ├── ConflictError            the resource is not in a state that allows this (409)
+    └── DependencyUnavailableError  the job database, the queue or their disk is down (503)
+
+The errors of the dependencies themselves (SQLAlchemy's connection-level errors, SQLite's
+"database or disk is full", Redis's connection errors and timeouts) become a
+``DependencyUnavailableError`` wherever they come from, with ``Retry-After``; the others
+remain bugs (500).
 
 Framework errors (request validation, 404, 405) and anything unexpected are rendered by the
 same handlers, so every 4xx and 5xx body is ``application/problem+json`` with ``type``,
@@ -16,18 +22,24 @@ of ``{loc, msg, type}`` whose ``loc`` names the field and, where one applies, th
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Sequence
 from http import HTTPStatus
 from typing import Any
 
+import redis.exceptions
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.jobs.services import dependency_failure
+
 __all__ = [
     "PROBLEM_JSON",
     "ConflictError",
+    "DependencyUnavailableError",
     "InvalidInputError",
     "NotFoundError",
     "ServiceError",
@@ -84,6 +96,13 @@ class ConflictError(ServiceError):
     title = "Conflict"
 
 
+class DependencyUnavailableError(ServiceError):
+    """A dependency does not answer or takes no writes; the client should retry later."""
+
+    status = 503
+    title = "Service Unavailable"
+
+
 def _describe(loc: Loc) -> str:
     """``["body", "p", 3]`` -> ``p[3]``."""
     parts = [str(x) for x in loc if x != "body"]
@@ -100,8 +119,10 @@ def problem_response(
     title: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    error_count: int | None = None,
 ) -> JSONResponse:
-    """Build an ``application/problem+json`` response."""
+    """Build an ``application/problem+json`` response (``errors``: the first few of
+    ``error_count``, by default all of them)."""
     phrase = _TITLES.get(status) or HTTPStatus(status).phrase
     body: dict[str, Any] = {
         "type": "about:blank",
@@ -112,39 +133,97 @@ def problem_response(
     }
     if errors is not None:
         body["errors"] = errors
+        body["error_count"] = len(errors) if error_count is None else error_count
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+MAX_REPORTED_ERRORS = 20
+
+
+class CappedValidationError(RequestValidationError):
+    """Request validation errors of which only the first ``MAX_REPORTED_ERRORS`` are kept,
+    with their total: a million bad numbers must not cost a million error objects."""
+
+    def __init__(self, errors: Sequence[Any], total: int | None = None) -> None:
+        super().__init__(list(errors[:MAX_REPORTED_ERRORS]))
+        self.total = len(errors) if total is None else total
+
+
+def _printable(part: Any) -> str | int:
+    """A location part as JSON can carry it: a lone surrogate in a label becomes its escape."""
+    if isinstance(part, int):
+        return part
+    text = str(part)
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode()
 
 
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
-    for err in exc.errors():
-        loc: Loc = [x if isinstance(x, int | str) else str(x) for x in err.get("loc", ())]
+    for err in list(exc.errors())[:MAX_REPORTED_ERRORS]:
+        loc: Loc = [_printable(x) for x in err.get("loc", ())]
         index = (err.get("ctx") or {}).get("index")
         if isinstance(index, tuple | list):
-            loc.extend(index)
+            loc.extend(_printable(x) for x in index)
         elif index is not None:
-            loc.append(index)
-        out.append({"loc": loc, "msg": str(err.get("msg", "")), "type": str(err.get("type"))})
+            loc.append(_printable(index))
+        msg, kind = _printable(str(err.get("msg", ""))), str(err.get("type"))
+        out.append({"loc": loc, "msg": msg, "type": kind})
     return out
 
 
 async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     errors = _validation_errors(exc)
+    total = exc.total if isinstance(exc, CappedValidationError) else len(exc.errors())
     detail = f"{_describe(errors[0]['loc'])}: {errors[0]['msg']}" if errors else "invalid request"
-    return problem_response(422, detail, request.url.path, errors=errors)
+    if total > len(errors):
+        detail += f" (and {total - 1} more errors; the first {len(errors)} are listed)"
+    return problem_response(422, detail, request.url.path, errors=errors, error_count=total)
 
 
 async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
+    headers = exc.headers
+    if isinstance(exc, DependencyUnavailableError):
+        headers = {**(headers or {}), "Retry-After": str(retry_after(request))}
     return problem_response(
         exc.status,
         exc.detail,
         request.url.path,
         title=exc.title,
         errors=exc.errors(),
-        headers=exc.headers,
+        headers=headers,
     )
+
+
+def retry_after(request: Request) -> int:
+    """Seconds a client should wait before retrying when a dependency is down."""
+    settings = getattr(request.app.state, "settings", None)
+    return int(getattr(settings, "dependency_retry_after", 5))
+
+
+# Raised by SQLAlchemy, the embedded queue's sqlite3, Redis, or the file system.
+_DEPENDENCY_ERRORS: tuple[type[Exception], ...] = (
+    sqlalchemy.exc.SQLAlchemyError,
+    sqlite3.Error,
+    redis.exceptions.RedisError,
+    OSError,
+)
+
+
+async def _on_dependency_error(request: Request, exc: Exception) -> JSONResponse:
+    """A dependency's own error: 503 when it says the dependency is down, else a bug (500)."""
+    what = dependency_failure(exc)
+    if what is None:
+        return await _on_unexpected(request, exc)
+    _log.warning("%s %s: %s: %s", request.method, request.url.path, what, _one_line(exc))
+    unavailable = DependencyUnavailableError(f"{what}; try again later")
+    return await _on_service_error(request, unavailable)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = f"{type(exc).__name__}: {exc}"
+    return text.splitlines()[0][:300] if text else type(exc).__name__
 
 
 _METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")
@@ -186,4 +265,6 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _on_validation)
     app.add_exception_handler(ServiceError, _on_service_error)
     app.add_exception_handler(StarletteHTTPException, _on_http_error)
+    for kind in _DEPENDENCY_ERRORS:
+        app.add_exception_handler(kind, _on_dependency_error)
     app.add_exception_handler(Exception, _on_unexpected)

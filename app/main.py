@@ -16,12 +16,12 @@ from app.api.docs import install_docs
 from app.api.fastpath import NumericFastPath
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
-from app.jobs.services import get_queue, get_store, reap_once
+from app.jobs.services import get_queue, get_store, reap_forever
 from app.limits import SizeLimits
 from app.metrics import Metrics
 from app.schemas.measures import PairRequest, SingleRequest
 from app.schemas.problems import Problem
-from app.security import RateLimiter
+from app.security import KeyGate, make_rate_limiter
 
 __all__ = ["app", "create_app"]
 
@@ -57,20 +57,14 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
-def _reap_forever(app: FastAPI, stop: threading.Event) -> None:
-    """Reap jobs of dead workers even when no worker is left to do it."""
-    settings: Settings = app.state.settings
-    while not stop.wait(settings.heartbeat_interval):
-        try:
-            reap_once(get_store(settings), get_queue(settings), settings)
-        except Exception:
-            log.exception("reaper pass failed")
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    # reap jobs of dead workers even when no worker is left to do it
+    settings: Settings = app.state.settings
     stop = threading.Event()
-    reaper = threading.Thread(target=_reap_forever, args=(app, stop), name="reaper", daemon=True)
+    reaper = threading.Thread(
+        target=reap_forever, args=(settings, stop), name="reaper", daemon=True
+    )
     reaper.start()
     try:
         yield
@@ -104,9 +98,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return get_store(settings).count_by_status(), get_queue(settings).depth()
 
     app.state.metrics = Metrics(read_jobs)
-    app.state.experiment_rate = RateLimiter(settings.experiment_rate_per_minute)
+    app.state.experiment_rate = make_rate_limiter(settings)
+    # innermost: a keyed request without a valid key is refused before its body is read
+    app.add_middleware(KeyGate, settings=settings)
     app.add_middleware(
-        SizeLimits, json_bytes=settings.max_json_bytes, binary_bytes=settings.max_binary_bytes
+        SizeLimits,
+        json_bytes=settings.max_json_bytes,
+        binary_bytes=settings.max_binary_bytes,
+        read_timeout=settings.body_read_timeout,
     )
     # inside the metrics, outside the size limits: it takes only bodies within them
     app.add_middleware(

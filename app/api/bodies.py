@@ -1,4 +1,4 @@
-"""Reading request bodies: into one buffer of the announced size, as a dependency."""
+"""Reading request bodies into one buffer that grows with the bytes that arrive."""
 
 from __future__ import annotations
 
@@ -11,24 +11,20 @@ from app.schemas.payloads import NPY, RawBody
 __all__ = ["numeric_body_doc", "read_body"]
 
 
-_SMALL_BODY = 64 * 1024
-
-
 async def read_body(request: Request) -> RawBody:
-    """The whole body; a large one with a Content-Length into one preallocated buffer (no
-    joins of chunks, no second copy)."""
-    length = request.headers.get("content-length")
-    data: bytes | bytearray
-    if length is not None and length.isdigit() and int(length) > _SMALL_BODY:
-        data = bytearray(int(length))
-        view, filled = memoryview(data), 0
-        async for chunk in request.stream():
-            view[filled : filled + len(chunk)] = chunk
-            filled += len(chunk)
-        if filled != len(data):
-            data = data[:filled]
-    else:
-        data = await request.body()
+    """The whole body, in one buffer that grows as chunks arrive.
+
+    Never sized from the Content-Length: a client may announce 512 MiB and send six bytes.
+    Appending to a bytearray reallocates in place (large blocks are remapped, not copied),
+    so a large body costs about its own size; a one-chunk body is kept as it came."""
+    data: bytes | bytearray = b""
+    async for chunk in request.stream():
+        if not data:
+            data = chunk
+            continue
+        if not isinstance(data, bytearray):
+            data = bytearray(data)
+        data += chunk
     return RawBody(
         request.headers.get("content-type", "application/json"), data, dict(request.query_params)
     )

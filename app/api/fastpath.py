@@ -11,17 +11,23 @@ documentation stay where they are and a fast answer never differs from a routed 
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.measures import ENDPOINTS, INLINE_MAX_BYTES, answer
 from app.config import Settings
-from app.limits import accepted_content_type, is_npy
+from app.errors import ServiceError
+from app.limits import Deadlines, accepted_content_type, is_npy, read_timeout_problem
 from app.schemas.payloads import RawBody
 
 __all__ = ["NumericFastPath"]
+
+_log = logging.getLogger("app.api.fastpath")
 
 
 class NumericFastPath:
@@ -32,6 +38,8 @@ class NumericFastPath:
         self.enabled = settings.numeric_access == "open"
         self.json_limit = min(INLINE_MAX_BYTES, settings.max_json_bytes)
         self.binary_limit = min(INLINE_MAX_BYTES, settings.max_binary_bytes)
+        self.read_timeout = settings.body_read_timeout
+        self.deadlines = Deadlines()
         # the routes' own objects, so that metrics and logs name the same route template
         self.routes = routes
 
@@ -44,8 +52,14 @@ class NumericFastPath:
         length = -1
         for name, value in scope["headers"]:
             if name == b"content-type":
+                if content_type is not None:  # repeated: the size limits refuse it
+                    length = -1
+                    break
                 content_type = value
-            elif name == b"content-length" and value.isdigit():
+            elif name == b"content-length":
+                if length >= 0 or not value.isdigit():  # repeated or odd: likewise
+                    length = -1
+                    break
                 length = int(value)
             elif name == b"transfer-encoding":
                 length = -1
@@ -56,20 +70,31 @@ class NumericFastPath:
             return
 
         chunks: list[bytes] = []
-        while True:
-            message = await receive()
-            if message["type"] != "http.request":  # the client went away
-                return
-            chunks.append(message.get("body", b""))
-            if not message.get("more_body", False):
-                break
+        deadline = asyncio.get_running_loop().time() + self.read_timeout
+        try:
+            while True:
+                message = await self.deadlines.receive(receive, deadline)
+                if message["type"] != "http.request":  # the client went away
+                    return
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    break
+        except TimeoutError:
+            await read_timeout_problem(self.read_timeout, scope["path"])(scope, receive, send)
+            return
         data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         query = dict(QueryParams(scope["query_string"])) if scope["query_string"] else {}
         shown = "application/json" if content_type is None else content_type.decode("latin-1")
         try:
             content = answer(RawBody(shown, data, query), *endpoint)
+        except (RequestValidationError, ServiceError):  # bad input: the router words it
+            await self.app(scope, _replay(data, receive), send)
+            return
         except Exception:
-            # invalid input (or a fault): the routed endpoint answers it the usual way
+            # a fault, not bad input: worth a trace; the routed endpoint then answers as usual
+            _log.exception(
+                "fast path failed on %s; handing the request to the router", scope["path"]
+            )
             await self.app(scope, _replay(data, receive), send)
             return
         scope["route"] = self.routes.get(scope["path"])

@@ -46,13 +46,14 @@ def _error(kind: str, message: str, index: Position | None = None) -> PydanticCu
     return PydanticCustomError(kind, message, ctx)
 
 
-def _positions(shape: tuple[int, ...], labels: list[str] | None) -> list[Position]:
-    """Every element's position, for error messages only (the error path)."""
+def _position(flat: int, shape: tuple[int, ...], labels: list[str] | None) -> Position:
+    """The position of the ``flat``-th element, for error messages (never a list of all)."""
     if labels is not None:
-        return list(labels)
+        return labels[flat]
     if len(shape) == 1:
-        return list(range(shape[0]))
-    return [(r, c) for r in range(shape[0]) for c in range(shape[1])]
+        return flat
+    row, col = divmod(flat, shape[1])
+    return (row, col)
 
 
 def _to_array(
@@ -64,12 +65,16 @@ def _to_array(
             return np.array(items, dtype=np.float64).reshape(shape)
         except OverflowError:
             pass
-    for position, item in zip(_positions(shape, labels), items, strict=True):
+    for flat, item in enumerate(items):
         if type(item) not in _NUMBER_TYPES:
             shown = "null" if item is None else type(item).__name__
-            raise _error("number_type", f"expected a number, got {shown}", position)
+            raise _error(
+                "number_type", f"expected a number, got {shown}", _position(flat, shape, labels)
+            )
         if isinstance(item, int) and abs(item) >= 2**1024:
-            raise _error("number_range", "number too large for float64", position)
+            raise _error(
+                "number_range", "number too large for float64", _position(flat, shape, labels)
+            )
     raise _error("number_type", "expected numbers")  # unreachable in practice
 
 

@@ -13,7 +13,10 @@ from the query string.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
@@ -25,6 +28,8 @@ from fastapi.exceptions import RequestValidationError
 from numpy.lib import format as npy
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from app.errors import MAX_REPORTED_ERRORS, CappedValidationError
 
 __all__ = ["NPY", "RawBody", "parse_npy", "parse_request"]
 
@@ -44,6 +49,8 @@ class RawBody:
 
 
 _FAST_JSON_MIN_BYTES = 4096
+# above this, the general path's json.loads would hold the GIL for more than a few ms
+_LARGE_JSON_BYTES = 1 << 20
 _ARRAYS = ("p", "q")
 _ALLOWED = frozenset(_ARRAYS + _OPTION_FIELDS)
 _parsers = threading.local()
@@ -87,41 +94,155 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _fast_json(data: bytes | bytearray) -> dict[str, Any] | None:
+def _fast_json(data: bytes | bytearray) -> Any | None:
     """The fields of a body whose arrays are plain numbers, or None for the general path.
 
     simdjson parses the document without making a Python object per number and copies each
     array into a float64 buffer; booleans, strings and nulls among the numbers, label maps,
-    ragged rows, duplicate keys and invalid JSON all fall back to the general path.
+    ragged rows, duplicate keys and invalid JSON all fall back to the general path, except in
+    a large body (over ``_LARGE_JSON_BYTES``): there the general path would hold the event
+    loop's GIL for seconds and make 8 bytes of Python objects per byte, so the problems are
+    found here, in short steps, and reported as the general path would word them.
     """
+    large = len(data) > _LARGE_JSON_BYTES
+    # a parser keeps the capacity of the largest document it parsed: a large body gets its
+    # own, freed with it, rather than leaving each pool thread's parser hundreds of MiB
+    parser = simdjson.Parser() if large else _parser()
     try:
-        document = _parser().parse(data)  # bytes or bytearray, parsed in place
-    except (ValueError, RuntimeError):
+        document = parser.parse(data)  # bytes or bytearray, parsed in place
+    except (ValueError, RuntimeError) as exc:
+        if large and "BIGINT" not in str(exc):  # a huge integer is JSON: the general path
+            raise _body_error(f"invalid JSON: {exc}", "json_invalid") from None
         return None
     try:
         if not isinstance(document, simdjson.Object):
-            return None
+            # the model refuses any array the same way: an empty one costs nothing
+            return [] if large and isinstance(document, simdjson.Array) else None
         keys = list(document.keys())
-        if len(set(keys)) != len(keys) or not set(keys) <= _ALLOWED or "p" not in keys:
+        if not large and (
+            len(set(keys)) != len(keys) or not set(keys) <= _ALLOWED or "p" not in keys
+        ):
             return None
+        _refuse_duplicates(keys)
         fields: dict[str, Any] = {}
+        problems: list[tuple[str, Any]] = []
         brackets = 0
         for key in keys:
-            if key in _ARRAYS:
-                array = _numbers(document[key])
-                if array is None:
-                    return None
+            value = document[key]
+            array = _numbers(value) if key in _ARRAYS else None
+            if array is not None:
                 fields[key] = array
                 brackets += 1 if array.ndim == 1 else 1 + array.shape[0]
+            elif not large and key in _ARRAYS:
+                return None
+            elif key in _ARRAYS and isinstance(value, simdjson.Array):
+                problems.append((key, value))
+            elif isinstance(value, simdjson.Object):  # a label map, or smoothing
+                fields[key] = _chunked_dict(value)
             else:
-                fields[key] = _plain(document[key])
+                fields[key] = _plain(value)
         # as_buffer flattens nested arrays, so [[0.5]] in place of 0.5 would pass unseen: every
         # "[" of the body must be one of the arrays' own (an extra one takes the general path)
-        if _count_up_to(data, b"[", brackets + 1) != brackets:
-            return None
+        if not problems and _count_up_to(data, b"[", brackets + 1) != brackets:
+            if not large:
+                return None
+            problems = [(key, document[key]) for key in keys if key in _ARRAYS]
+        if problems:
+            errors, total = _array_problems(problems)
+            if total == 0:  # nothing this scan can name: let the general path decide
+                return None
+            raise CappedValidationError(errors, total)
         return fields
     finally:
         del document  # the parser can be reused only once its document is released
+
+
+def _refuse_duplicates(keys: list[str]) -> None:
+    seen: set[str] = set()
+    for key in keys:
+        if key in seen:
+            msg = f"duplicate key {key!r}: each label or field may appear once"
+            raise _body_error(msg, "duplicate_key")
+        seen.add(key)
+
+
+def _chunked_dict(value: Any) -> dict[str, Any]:
+    """A JSON object as a dict, built in chunks (a million labels in one call would hold the
+    GIL for a quarter of a second), refusing duplicate keys as the general path does."""
+    out: dict[str, Any] = {}
+    items = value.items()
+    while chunk := list(itertools.islice(items, _SCAN_CHUNK)):
+        plain = [(k, _plain(v)) for k, v in chunk]
+        new = dict(plain)
+        if len(new) != len(plain) or not out.keys().isdisjoint(new):
+            _refuse_duplicates([*out, *(k for k, _ in plain)])
+        out.update(new)
+    return out
+
+
+def _array_problems(arrays: list[tuple[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The first problems of arrays that are not plain numbers (or equal rows of them), and
+    how many there are: read in chunks, so the event loop's thread gets the GIL between them."""
+    errors: list[dict[str, Any]] = []
+    total = 0
+
+    def add(loc: tuple[str | int, ...], msg: str, kind: str) -> None:
+        nonlocal total
+        total += 1
+        if len(errors) < MAX_REPORTED_ERRORS:
+            errors.append({"loc": ("body", *loc), "msg": msg, "type": kind})
+
+    for key, value in arrays:
+        if len(value) == 0:
+            add((key,), "a distribution needs at least one event", "empty")
+        elif not isinstance(value[0], simdjson.Array):
+            _scan_numbers(iter(value), lambda i, key=key: (key, i), add)
+        else:
+            width, shaped = len(value[0]), True
+            for row_index, row in enumerate(value):
+                if not isinstance(row, simdjson.Array):
+                    add((key, row_index), "a batch must hold only arrays", "batch_shape")
+                    shaped = False
+                elif len(row) != width:
+                    msg = f"row {row_index} has {len(row)} values, row 0 has {width}"
+                    add((key, row_index), msg, "ragged_batch")
+                    shaped = False
+            if shaped and width == 0:
+                add((key, 0), "a distribution needs at least one event", "empty")
+            elif shaped:
+                for row_index, row in enumerate(value):
+                    at = (key, row_index)
+                    _scan_numbers(iter(row), lambda i, at=at: (*at, i), add)
+    return errors, total
+
+
+_SCAN_CHUNK = 65536
+_NUMBER_TYPES = frozenset({int, float})
+
+
+def _scan_numbers(items: Any, position: Any, add: Any) -> None:
+    """Report every element of ``items`` that is not a JSON number (a boolean is not)."""
+    offset = 0
+    while chunk := list(itertools.islice(items, _SCAN_CHUNK)):
+        if not set(map(type, chunk)) <= _NUMBER_TYPES:
+            for index, item in enumerate(chunk):
+                if type(item) not in _NUMBER_TYPES:
+                    add(
+                        position(offset + index),
+                        f"expected a number, got {_shown(item)}",
+                        "number_type",
+                    )
+        offset += len(chunk)
+
+
+def _shown(item: Any) -> str:
+    if item is None:
+        return "null"
+    if isinstance(item, simdjson.Array):
+        return "list"
+    if isinstance(item, simdjson.Object):
+        return "dict"
+    return type(item).__name__
 
 
 def _count_up_to(data: bytes | bytearray, byte: bytes, limit: int) -> int:
@@ -138,35 +259,102 @@ class _DuplicateKeyError(ValueError):
     pass
 
 
+class _SurrogateError(ValueError):
+    pass
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_unicode(text: str) -> bool:
+    """Whether a decoded JSON string holds a lone UTF-16 surrogate (``"\\ud800"`` decodes to
+    one; a valid pair decodes to one character): it has no UTF-8 form, so it cannot be a
+    label, nor echoed in an answer."""
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    """Refuse duplicate keys (json.loads would keep the last one silently)."""
+    """Refuse duplicate keys (json.loads would keep the last one silently) and keys or text
+    values that are not Unicode (orjson and simdjson refuse those, json.loads does not)."""
     out: dict[str, Any] = {}
     for key, value in pairs:
         if key in out:
             raise _DuplicateKeyError(f"duplicate key {key!r}: each label or field may appear once")
+        if _not_unicode(key) or (isinstance(value, str) and _not_unicode(value)):
+            raise _SurrogateError
         out[key] = value
     return out
+
+
+def _surrogate_error(data: bytes | bytearray) -> RequestValidationError:
+    """Name the field whose label or text holds a lone surrogate (an error path: the body is
+    parsed again, without checks, to find it)."""
+    loc, text = _find_surrogate(json.loads(data), ())
+    shown = text.encode("utf-8", "backslashreplace").decode()
+    msg = f"{shown!r} is not valid Unicode: it holds a lone UTF-16 surrogate"
+    return RequestValidationError([{"loc": ("body", *loc), "msg": msg, "type": "unicode"}])
+
+
+def _find_surrogate(value: Any, loc: tuple[str | int, ...]) -> tuple[tuple[str | int, ...], str]:
+    """The location of the object (or list) holding the first lone surrogate, and its text."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if _not_unicode(key) or (isinstance(item, str) and _not_unicode(item)):
+                return loc, key if _not_unicode(key) else item
+            if isinstance(item, dict | list):
+                found = _find_surrogate(item, (*loc, key))
+                if found[1]:
+                    return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            if isinstance(item, dict | list):
+                found = _find_surrogate(item, (*loc, index))
+                if found[1]:
+                    return found
+    return loc, ""
 
 
 def _body_error(msg: str, kind: str = "npy") -> RequestValidationError:
     return RequestValidationError([{"loc": ("body",), "msg": msg, "type": kind}])
 
 
+# numpy writes 1.0; 2.0 and 3.0 only widen the header length (3.0 allows UTF-8 field names,
+# which no accepted dtype has); any other version is not a format this service can trust
+_NPY_VERSIONS = {(1, 0): npy.read_array_header_1_0, (2, 0): npy.read_array_header_2_0,
+                 (3, 0): npy.read_array_header_2_0}  # fmt: skip
+_NPY_MAX_DIMS = 32
+
+
 def parse_npy(data: bytes | bytearray) -> NDArray[np.float64]:
-    """A ``.npy`` body as a float64 array, without a copy when it is already float64."""
+    """A ``.npy`` body as a float64 array, without a copy when it is already float64.
+
+    The header is checked before anything is allocated: a known format version, a shape of
+    non-negative integers, and exactly as many data bytes as shape and dtype declare."""
+    stream = memoryview(data)
     try:
-        stream = memoryview(data)
         version = npy.read_magic(_Reader(stream))
-        reader = _Reader(stream, offset=8)
-        read_header = npy.read_array_header_1_0 if version == (1, 0) else npy.read_array_header_2_0
-        shape, fortran, dtype = read_header(reader)
     except ValueError as exc:
+        raise _body_error(f"not an .npy array: {exc}") from None
+    read_header = _NPY_VERSIONS.get(version)
+    if read_header is None:
+        shown = ".".join(map(str, version))
+        raise _body_error(f"unsupported .npy format version {shown} (1.0, 2.0 or 3.0)")
+    reader = _Reader(stream, offset=8)
+    try:
+        shape, fortran, dtype = read_header(reader)
+    except Exception as exc:  # a forged header raises ValueError, TokenError, SyntaxError...
         raise _body_error(f"not an .npy array: {exc}") from None
     if dtype.hasobject or dtype.kind not in "fiu":
         raise _body_error(f"unsupported dtype {dtype}")
-    count = int(np.prod(shape))
-    if len(data) - reader.offset != count * dtype.itemsize:
-        raise _body_error("the .npy data is truncated")
+    if len(shape) > _NPY_MAX_DIMS or not all(type(n) is int and n >= 0 for n in shape):
+        raise _body_error(f"the .npy shape {shape!r} is not a list of sizes >= 0")
+    count = math.prod(shape)  # a Python int: never wraps around
+    received = len(data) - reader.offset
+    if received != count * dtype.itemsize:
+        raise _body_error(
+            f"the .npy header declares shape {shape} of {dtype} ({count * dtype.itemsize} "
+            f"bytes of data), the body holds {received}"
+        )
     array = np.frombuffer(data, dtype=dtype, count=count, offset=reader.offset)
     array = array.reshape(shape, order="F" if fortran else "C")
     return np.asarray(array, dtype=np.float64)
@@ -263,6 +451,8 @@ def _from_json(data: bytes | bytearray) -> Any:
         return json.loads(data, object_pairs_hook=_unique_keys)
     except _DuplicateKeyError as exc:
         raise _body_error(str(exc), "duplicate_key") from None
+    except _SurrogateError:
+        raise _surrogate_error(data) from None
     except (ValueError, UnicodeDecodeError) as exc:
         raise _body_error(f"invalid JSON: {exc}", "json_invalid") from None
     except RecursionError:
@@ -297,10 +487,10 @@ def parse_request(body: RawBody, model: type[Model], pair: bool) -> Model:
         return model.model_validate(fields)
     except ValidationError as exc:
         errors: list[dict[str, Any]] = []
-        for error in exc.errors():
+        for error in exc.errors()[:MAX_REPORTED_ERRORS]:
             loc = tuple(error["loc"])
             origin = "query" if loc and loc[0] in from_query else "body"
             if origin == "query" and loc[0] == "smoothing" and len(loc) > 1:
                 loc = (f"smoothing_{loc[1]}", *loc[2:])
             errors.append({**error, "loc": (origin, *loc)})
-        raise RequestValidationError(errors) from None
+        raise CappedValidationError(errors, exc.error_count()) from None

@@ -22,3 +22,6 @@ class Problem(BaseModel):
     detail: str
     instance: str
     errors: list[ProblemItem] | None = None
+    error_count: int | None = Field(
+        None, description="How many errors there were in all; `errors` lists the first 20."
+    )
