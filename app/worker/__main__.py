@@ -81,13 +81,16 @@ def main() -> None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
     shutdown = threading.Event()
+    # test-and-set in one step: a handler can be entered again between any two bytecodes of
+    # itself when signals arrive together, so checking the event first would let each through
+    first_request = threading.Lock()
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
-        if shutdown.is_set():
+        if not first_request.acquire(blocking=False):
             log.info("SIGTERM again: already stopping gracefully")
             return
-        log.info("SIGTERM: stopping gracefully")
         shutdown.set()
+        log.info("SIGTERM: stopping gracefully")
 
     signal.signal(signal.SIGTERM, on_sigterm)
 
