@@ -36,6 +36,7 @@ class NumericFastPath:
     def __init__(self, app: ASGIApp, settings: Settings, routes: dict[str, Any]) -> None:
         self.app = app
         self.enabled = settings.numeric_access == "open"
+        self.tolerance = settings.default_tolerance
         self.json_limit = min(INLINE_MAX_BYTES, settings.max_json_bytes)
         self.binary_limit = min(INLINE_MAX_BYTES, settings.max_binary_bytes)
         self.read_timeout = settings.body_read_timeout
@@ -86,7 +87,7 @@ class NumericFastPath:
         query = dict(QueryParams(scope["query_string"])) if scope["query_string"] else {}
         shown = "application/json" if content_type is None else content_type.decode("latin-1")
         try:
-            content = answer(RawBody(shown, data, query), *endpoint)
+            content = answer(RawBody(shown, data, query), self.tolerance, *endpoint)
         except (RequestValidationError, ServiceError):  # bad input: the router words it
             await self.app(scope, _replay(data, receive), send)
             return

@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from app.api.bodies import numeric_body_doc, read_body
 from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
 from app.api.problems import PROBLEM_RESPONSES
+from app.schemas.common import MeasureOptions
 from app.schemas.measures import (
     CompareResponse,
     DivergenceResponse,
@@ -28,7 +29,7 @@ from app.services import measures
 __all__ = ["ENDPOINTS", "INLINE_MAX_BYTES", "answer", "router"]
 
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound=MeasureOptions)
 
 # Below this body size the whole request (parse, validate, compute, serialise) takes tens of
 # microseconds, less than a hop to the thread pool: it runs on the event loop. Larger bodies
@@ -37,16 +38,30 @@ INLINE_MAX_BYTES = 16 * 1024
 
 
 def answer(
-    body: RawBody, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
+    body: RawBody,
+    tolerance: float,
+    model: type[Model],
+    pair: bool,
+    work: Callable[[Model], BaseModel],
 ) -> bytes:
-    """The JSON answer to one numeric request; invalid input raises RequestValidationError."""
-    return work(parse_request(body, model, pair)).model_dump_json().encode()
+    """The JSON answer to one numeric request; invalid input raises RequestValidationError.
+
+    ``tolerance`` is the deployment's default (DIVERGENCE_DEFAULT_TOLERANCE), used when the
+    request gives none."""
+    request = parse_request(body, model, pair)
+    if request.tolerance is None:
+        request.tolerance = tolerance
+    return work(request).model_dump_json().encode()
 
 
 def _answer(
-    body: RawBody, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
+    body: RawBody,
+    tolerance: float,
+    model: type[Model],
+    pair: bool,
+    work: Callable[[Model], BaseModel],
 ) -> Response:
-    return Response(answer(body, model, pair, work), media_type="application/json")
+    return Response(answer(body, tolerance, model, pair, work), media_type="application/json")
 
 
 async def _respond(
@@ -58,9 +73,10 @@ async def _respond(
     third of the framework's time."""
     numeric_guard(request)
     body = await read_body(request)
+    tolerance = request.app.state.settings.default_tolerance
     if len(body.data) <= INLINE_MAX_BYTES:
-        return _answer(body, model, pair, work)
-    return await run_in_threadpool(_answer, body, model, pair, work)
+        return _answer(body, tolerance, model, pair, work)
+    return await run_in_threadpool(_answer, body, tolerance, model, pair, work)
 
 
 router = APIRouter(prefix="/v1", tags=["measures"], responses=PROBLEM_RESPONSES)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import NDArray
 
-from app.config import get_settings
+from app.config import Settings
 from app.errors import InvalidInputError
 from app.schemas.common import MeasureOptions, Smoothing
 from app.schemas.distribution import ParsedDistribution
@@ -45,11 +45,18 @@ _SMALL = 64
 _SMALL_MIN_TOLERANCE = 1e-12
 
 
+# The routes fill in the deployment's default (DIVERGENCE_DEFAULT_TOLERANCE); a request built
+# in-process without one gets the setting's own default.
+_DEFAULT_TOLERANCE: float = Settings.model_fields["default_tolerance"].default
+
+
+def _tolerance(options: MeasureOptions) -> float:
+    return _DEFAULT_TOLERANCE if options.tolerance is None else options.tolerance
+
+
 def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
     if not options.normalize and values.ndim == 1 and values.size <= _SMALL:
-        tolerance = options.tolerance
-        if tolerance is None:
-            tolerance = get_settings().default_tolerance
+        tolerance = _tolerance(options)
         if (
             tolerance >= _SMALL_MIN_TOLERANCE
             and abs(math.fsum(values.tolist()) - 1.0) <= tolerance / 2
@@ -65,9 +72,7 @@ def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
             )
         normalised: Array = values / (sums[..., np.newaxis] if values.ndim == 2 else sums)
         return normalised
-    tolerance = options.tolerance
-    if tolerance is None:
-        tolerance = get_settings().default_tolerance
+    tolerance = _tolerance(options)
     off = np.atleast_1d(np.abs(sums - 1.0) > tolerance)
     if off.any():
         row = int(np.flatnonzero(off)[0])
