@@ -6,9 +6,10 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response
 
+from app.api.images import image_response
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.common import Unit
-from app.services.figures import binary_entropy_svg, image_response
+from app.services.figures import binary_entropy_svg
 
 __all__ = ["router"]
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.infotheory._arrays import Float64Array
+from app.infotheory import Float64Array
 
 __all__ = ["FAMILIES", "Fit", "binomial_pmf", "geometric_pmf", "log_factorials", "poisson_pmf"]
 

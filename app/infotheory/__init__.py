@@ -5,6 +5,7 @@ float64, follows ``0 log 0 = 0``, reports ``+inf`` honestly, never adds an epsil
 returns values in ``"bits"``, ``"nats"`` (default) or ``"bans"``.
 """
 
+from app.infotheory._arrays import Float64Array
 from app.infotheory.divergence import cross_entropy, infinite_events, kl_divergence
 from app.infotheory.entropy import entropy, self_information
 from app.infotheory.jensen_shannon import js_distance, js_divergence
@@ -13,6 +14,7 @@ from app.infotheory.units import NATS_PER_UNIT, UNITS, Unit, nats_per_unit
 __all__ = [
     "NATS_PER_UNIT",
     "UNITS",
+    "Float64Array",
     "Unit",
     "cross_entropy",
     "entropy",

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-from fastapi import Response
 
 from app import infotheory as it
 from app.schemas.modelfit import ModelFitResponse
-from app.services.plots import PALETTE, Bars, Panel, Series, bar_chart, line_chart, to_png
+from app.services.plots import PALETTE, Bars, Panel, Series, bar_chart, line_chart
 
-__all__ = ["binary_entropy_svg", "image_response", "model_fit_svg", "wants_image"]
+__all__ = ["binary_entropy_svg", "model_fit_svg"]
 
 
 def binary_entropy_svg(unit: str, points: int) -> str:
@@ -53,21 +52,3 @@ def model_fit_svg(fit: ModelFitResponse) -> str:
         groups.append(Bars(label, bars, PALETTE[i % len(PALETTE)]))
     title = f"Observed against fitted models; best: {fit.best}"
     return bar_chart(title, categories, groups, x_label, "probability")
-
-
-def wants_image(accept: str | None, fmt: str | None) -> str | None:
-    """``"svg"`` or ``"png"`` if the caller asked for a picture (format wins over Accept)."""
-    if fmt is not None:
-        return fmt
-    accept = accept or ""
-    if "image/png" in accept:
-        return "png"
-    if "image/svg+xml" in accept:
-        return "svg"
-    return None
-
-
-def image_response(svg: str, fmt: str) -> Response:
-    if fmt == "png":
-        return Response(to_png(svg), media_type="image/png")
-    return Response(svg, media_type="image/svg+xml")
