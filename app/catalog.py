@@ -1,6 +1,8 @@
-"""The data sets an experiment can use, where Keras caches them, and whether they are here.
+"""What an experiment can use: data sets (where Keras caches them, whether they are here) and
+training losses.
 
-Pure Python: the API lists data sets without importing keras.
+Pure Python: the API validates and lists them without importing keras; the worker maps the
+same names to its Keras objects.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["DATASETS", "DatasetSpec", "cifar10_dir", "is_cached"]
+__all__ = ["DATASETS", "LOSSES", "DatasetSpec", "cifar10_dir", "is_cached"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,14 @@ DATASETS: dict[str, DatasetSpec] = {
             (),
         ),
     )
+}
+
+
+# The training losses an experiment compares, by name (the worker's Keras implementations are
+# keyed by the same names).
+LOSSES: dict[str, str] = {
+    "kl_divergence": "Kullback-Leibler divergence D(y || q) (keras.losses.KLDivergence)",
+    "categorical_crossentropy": "cross-entropy H(y, q) (keras.losses.CategoricalCrossentropy)",
 }
 
 

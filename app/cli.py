@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from pydantic import BaseModel
 
 from app.client import DivergenceClient, DivergenceError
+from app.schemas.experiments import JobStatus
 
 __all__ = ["main", "main_exit"]
 
@@ -95,7 +96,7 @@ def _bar(fraction: float, width: int = 30) -> str:
 
 
 def _watch(client: DivergenceClient, job_id: str, out: TextIO) -> int:
-    status = "running"
+    status = JobStatus.RUNNING
     for event in client.follow(job_id):
         if event.name == "progress":
             d = event.data
@@ -109,7 +110,7 @@ def _watch(client: DivergenceClient, job_id: str, out: TextIO) -> int:
         elif event.name == "end":
             status = event.data.status
             out.write(("\n" if out.isatty() else "") + f"{job_id}: {status}\n")
-    return 0 if status == "succeeded" else 1
+    return 0 if status == JobStatus.SUCCEEDED else 1
 
 
 def _show_rows(job: Any) -> list[tuple[str, Any]]:

@@ -19,13 +19,14 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import QueueDep, SettingsDep, StoreDep
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.jobs.models import FINISHED
 from app.jobs.services import enqueue_new
 from app.jobs.store import JobStore, QueueFullError
 from app.schemas.experiments import (
+    FINISHED,
     Experiment,
     ExperimentConfig,
     ExperimentList,
+    JobStatus,
     Progress,
     Status,
 )
@@ -132,7 +133,7 @@ def cancel(job_id: str, client: Client, store: StoreDep) -> Experiment:
     status = store.request_cancel(job_id, owner=_scope(client))
     if status is None:
         raise _missing(job_id)
-    if status in ("succeeded", "failed"):
+    if status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
         raise ConflictError(f"experiment {job_id} already {status}")
     return _load(store, job_id, client)
 
@@ -177,7 +178,7 @@ async def _events(
         epochs = [
             (index, run.loss, e)
             for run in job.runs
-            for index in [job.config.losses.index(run.loss)]  # type: ignore[arg-type]
+            for index in [job.config.losses.index(run.loss)]
             for e in run.history
         ]
         for index, loss, metrics in epochs[sent:]:

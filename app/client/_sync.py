@@ -10,7 +10,7 @@ import httpx
 
 from app.client import _calls as c
 from app.client._calls import Call, Event, with_key
-from app.schemas.experiments import DatasetList, Experiment, ExperimentList
+from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.measures import (
     CompareResponse,
@@ -22,8 +22,6 @@ from app.schemas.measures import (
 from app.schemas.modelfit import ModelFitResponse
 
 __all__ = ["DivergenceClient"]
-
-FINISHED = ("succeeded", "failed", "cancelled")
 
 
 class DivergenceClient:

@@ -9,6 +9,8 @@ from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, Stri
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
+from app.schemas.experiments import ACTIVE, FINISHED, JobStatus
+
 __all__ = [
     "ACTIVE",
     "FINISHED",
@@ -16,13 +18,12 @@ __all__ = [
     "Base",
     "EpochRow",
     "JobRow",
+    "JobStatus",
     "ProbeRow",
     "UtcDateTime",
 ]
 
-STATUSES = ("queued", "running", "cancelling", "succeeded", "failed", "cancelled")
-ACTIVE = ("running", "cancelling")
-FINISHED = ("succeeded", "failed", "cancelled")
+STATUSES = tuple(JobStatus)
 
 
 class UtcDateTime(TypeDecorator[datetime]):

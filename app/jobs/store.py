@@ -24,7 +24,7 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select, updat
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow, ProbeRow
+from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow, JobStatus, ProbeRow
 
 __all__ = ["JobStore", "QueueFullError", "ReapedJob", "make_engine", "utcnow"]
 
@@ -150,7 +150,7 @@ class JobStore:
             id=str(uuid.uuid4()),
             kind=kind,
             owner=owner,
-            status="queued",
+            status=JobStatus.QUEUED,
             config=config,
             progress={},
             attempts=0,
@@ -163,7 +163,9 @@ class JobStore:
             s.add(job)
             s.flush()
             if quota is not None:
-                query = select(func.count()).where(JobRow.owner == owner, JobRow.status == "queued")
+                query = select(func.count()).where(
+                    JobRow.owner == owner, JobRow.status == JobStatus.QUEUED
+                )
                 if s.execute(query).scalar_one() > quota:
                     raise QueueFullError(owner)  # rolls the insert back
         return job
@@ -175,7 +177,9 @@ class JobStore:
     def discard(self, job_id: str) -> bool:
         """Delete a job that never reached the queue; False if it is not queued (or absent)."""
         with self.session() as s:
-            gone = s.execute(delete(JobRow).where(JobRow.id == job_id, JobRow.status == "queued"))
+            gone = s.execute(
+                delete(JobRow).where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED)
+            )
             return bool(gone.rowcount)  # type: ignore[attr-defined]
 
     def epochs(self, job_id: str) -> list[EpochRow]:
@@ -219,13 +223,15 @@ class JobStore:
         with self.session() as s:
             done = s.execute(
                 update(JobRow)
-                .where(*mine, JobRow.status == "queued")
-                .values(status="cancelled", finished_at=now)
+                .where(*mine, JobRow.status == JobStatus.QUEUED)
+                .values(status=JobStatus.CANCELLED, finished_at=now)
             )
             if done.rowcount:  # type: ignore[attr-defined]
-                return "cancelled"
+                return JobStatus.CANCELLED
             s.execute(
-                update(JobRow).where(*mine, JobRow.status == "running").values(status="cancelling")
+                update(JobRow)
+                .where(*mine, JobRow.status == JobStatus.RUNNING)
+                .values(status=JobStatus.CANCELLING)
             )
             status = s.scalar(select(JobRow.status).where(*mine))
             return None if status is None else str(status)
@@ -244,7 +250,9 @@ class JobStore:
 
     def queued_count(self, owner: str) -> int:
         with self.session() as s:
-            query = select(func.count()).where(JobRow.owner == owner, JobRow.status == "queued")
+            query = select(func.count()).where(
+                JobRow.owner == owner, JobRow.status == JobStatus.QUEUED
+            )
             return int(s.execute(query).scalar_one())
 
     def count_by_status(self) -> dict[str, int]:
@@ -263,9 +271,9 @@ class JobStore:
         with self.session() as s:
             won = s.execute(
                 update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status == "queued")
+                .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED)
                 .values(
-                    status="running",
+                    status=JobStatus.RUNNING,
                     worker=worker,
                     started_at=now,
                     heartbeat_at=now,
@@ -333,9 +341,11 @@ class JobStore:
         with self.session() as s:
             done = s.execute(
                 update(JobRow)
-                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status == "running")
+                .where(
+                    JobRow.id == job_id, JobRow.worker == worker, JobRow.status == JobStatus.RUNNING
+                )
                 .values(
-                    status="queued",
+                    status=JobStatus.QUEUED,
                     worker=None,
                     attempts=JobRow.attempts - 1,
                     error="its worker shut down; requeued",
@@ -360,15 +370,19 @@ class JobStore:
         reaped: list[ReapedJob] = []
         for job in stale:
             reason = f"worker {job.worker} lost: no heartbeat for {timeout:g} s"
-            if job.status == "cancelling":
-                outcome, values = "cancelled", {"status": "cancelled", "finished_at": now}
+            if job.status == JobStatus.CANCELLING:
+                outcome, values = "cancelled", {"status": JobStatus.CANCELLED, "finished_at": now}
             elif job.attempts < max_attempts:
                 outcome = "requeued"
-                values = {"status": "queued", "worker": None, "error": f"{reason}; requeued"}
+                values = {
+                    "status": JobStatus.QUEUED,
+                    "worker": None,
+                    "error": f"{reason}; requeued",
+                }
             else:
                 outcome = "failed"
                 values = {
-                    "status": "failed",
+                    "status": JobStatus.FAILED,
                     "finished_at": now,
                     "error": f"{reason} (attempt {job.attempts} of {max_attempts})",
                 }
@@ -392,7 +406,7 @@ class JobStore:
         with self.session() as s:
             rows = s.scalars(
                 select(JobRow.id).where(
-                    JobRow.status == "queued",
+                    JobRow.status == JobStatus.QUEUED,
                     JobRow.created_at < cutoff,
                     (JobRow.heartbeat_at.is_(None)) | (JobRow.heartbeat_at < cutoff),
                 )

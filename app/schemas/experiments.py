@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from app import catalog
 from app.schemas.common import Number
 
 __all__ = [
+    "ACTIVE",
+    "FINISHED",
     "Comparison",
     "ComparisonEpoch",
     "DatasetInfo",
@@ -19,13 +23,33 @@ __all__ = [
     "ExperimentConfig",
     "ExperimentList",
     "IdentityCheck",
+    "JobStatus",
     "Progress",
     "RunResult",
 ]
 
-DatasetName = Literal["cifar10", "mnist", "fashion_mnist", "synthetic"]
-LossName = Literal["kl_divergence", "categorical_crossentropy"]
-Status = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
+if TYPE_CHECKING:
+    DatasetName = str
+    LossName = str
+else:  # the names come from their registries (app.catalog), so they cannot drift apart
+    DatasetName = Literal[tuple(catalog.DATASETS)]
+    LossName = Literal[tuple(catalog.LOSSES)]
+
+
+class JobStatus(StrEnum):
+    """Where an experiment is in its life (the job row's ``status`` column holds the value)."""
+
+    QUEUED = "queued"  # waiting for a worker (also after a lost worker, while attempts remain)
+    RUNNING = "running"  # a worker is training it and heartbeating
+    CANCELLING = "cancelling"  # asked to stop: its worker stops at the next batch
+    SUCCEEDED = "succeeded"  # every run finished; results and comparison are in
+    FAILED = "failed"  # training raised, or its workers were lost max_attempts times
+    CANCELLED = "cancelled"  # stopped on request; finished epochs are kept
+
+
+ACTIVE = (JobStatus.RUNNING, JobStatus.CANCELLING)  # a worker holds the job
+FINISHED = (JobStatus.SUCCEEDED, JobStatus.FAILED, JobStatus.CANCELLED)  # nothing more happens
+Status = JobStatus  # the name the API's query parameter uses
 
 
 class ExperimentConfig(BaseModel):
@@ -35,7 +59,7 @@ class ExperimentConfig(BaseModel):
 
     dataset: DatasetName = Field("cifar10", description="See GET /v1/datasets.")
     losses: list[LossName] = Field(
-        ["kl_divergence", "categorical_crossentropy"],
+        list(catalog.LOSSES),
         min_length=1,
         max_length=2,
         description="Keras losses to train with, one run each, in this order.",

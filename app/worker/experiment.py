@@ -18,6 +18,7 @@ import numpy as np
 
 from app import infotheory as it
 from app.catalog import DATASETS
+from app.schemas.experiments import JobStatus
 from app.worker.datasets import load
 from app.worker.model import build_model
 
@@ -43,7 +44,7 @@ class Reporter(Protocol):
 
 @dataclass
 class Outcome:
-    status: str  # "succeeded" or "cancelled"
+    status: JobStatus  # SUCCEEDED or CANCELLED
     result: dict[str, Any] = field(default_factory=dict)
 
 
@@ -139,10 +140,10 @@ def run_experiment(config: dict[str, Any], keras_home: Path, reporter: Reporter)
     losses: list[str] = list(config["losses"])
     epochs = int(config["epochs"])
     runs: dict[str, Any] = {}
-    status = "succeeded"
+    status = JobStatus.SUCCEEDED
     for index, loss in enumerate(losses):
         if reporter.cancelled():
-            status = "cancelled"
+            status = JobStatus.CANCELLED
             break
         keras.utils.set_random_seed(seed)  # the same initial weights for every loss
         model = build_model(spec.shape, spec.classes, loss)
@@ -158,7 +159,7 @@ def run_experiment(config: dict[str, Any], keras_home: Path, reporter: Reporter)
         )
         train_seconds = time.perf_counter() - started
         if reporter.cancelled():
-            status = "cancelled"
+            status = JobStatus.CANCELLED
             break
         # One pass over the test set gives Keras' test loss, the accuracy and the identity.
         probabilities = model.predict(test_inputs, batch_size=int(config["batch_size"]), verbose=0)

@@ -6,13 +6,17 @@ from typing import Any
 
 import keras
 
+from app import catalog
+
 __all__ = ["LOSSES", "build_model"]
 
-# The losses an experiment compares: Keras' own implementations.
+# The losses an experiment compares (named in app.catalog): Keras' own implementations.
 LOSSES: dict[str, type[keras.losses.Loss]] = {
     "kl_divergence": keras.losses.KLDivergence,
     "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
 }
+if LOSSES.keys() != catalog.LOSSES.keys():  # pragma: no cover - a programming error
+    raise RuntimeError("app.worker.model.LOSSES must implement exactly app.catalog.LOSSES")
 
 
 def build_model(input_shape: tuple[int, int, int], classes: int, loss: str) -> Any:

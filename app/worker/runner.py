@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from app.jobs.models import ACTIVE, EpochRow
+from app.jobs.models import ACTIVE, EpochRow, JobStatus
 from app.jobs.store import JobStore
 from app.worker.datasets import DatasetUnavailableError
 from app.worker.experiment import EpochMetrics, run_experiment
@@ -71,7 +71,7 @@ class JobReporter:
                     str(exc).splitlines()[0] if str(exc) else "",
                 )
                 continue
-            if status not in ACTIVE or status == "cancelling":
+            if status not in ACTIVE or status == JobStatus.CANCELLING:
                 self._cancel.set()
 
     def snapshot(self) -> dict[str, Any]:
@@ -135,20 +135,26 @@ def execute(
         try:
             outcome = run_experiment(config, keras_home, reporter)
         except DatasetUnavailableError as exc:
-            store.finish(job_id, worker, "failed", None, error=str(exc))
+            store.finish(job_id, worker, JobStatus.FAILED, None, error=str(exc))
             log.warning("job %s failed: %s", job_id, exc)
             return
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            store.finish(job_id, worker, "failed", None, error=f"{type(exc).__name__}: {exc}")
+            store.finish(
+                job_id, worker, JobStatus.FAILED, None, error=f"{type(exc).__name__}: {exc}"
+            )
             return
-    if shutdown.is_set() and outcome.status == "cancelled" and store.release(job_id, worker):
+    if (
+        shutdown.is_set()
+        and outcome.status == JobStatus.CANCELLED
+        and store.release(job_id, worker)
+    ):
         log.info("job %s: requeued, this worker is shutting down", job_id)
         if requeue is not None:
             requeue(job_id)
         return
     progress = reporter.snapshot()
-    if outcome.status == "succeeded":
+    if outcome.status == JobStatus.SUCCEEDED:
         progress["fraction"] = 1.0
     if not store.finish(job_id, worker, outcome.status, outcome.result, progress=progress):
         log.warning("job %s was taken from this worker before it finished", job_id)
