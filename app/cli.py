@@ -23,11 +23,12 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, TextIO, get_args
 
 from pydantic import BaseModel
 
 from app.client import DivergenceClient, DivergenceError
+from app.schemas.common import Unit
 from app.schemas.experiments import JobStatus
 
 __all__ = ["main", "main_exit"]
@@ -212,7 +213,7 @@ def _parser() -> argparse.ArgumentParser:
         if arity == 2:
             cmd.add_argument("q", help="JSON file, or - for standard input")
         cmd.set_defaults(q=None)
-        cmd.add_argument("--unit", choices=["bits", "nats", "bans"], default="nats")
+        cmd.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
         cmd.add_argument("--normalize", action="store_true")
     experiment = sub.add_parser("experiment", help="loss-comparison experiments", parents=[common])
     actions = experiment.add_subparsers(dest="action", required=True)

@@ -7,6 +7,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from app.infotheory import units as it_units
+
 __all__ = [
     "MeasureOptions",
     "Number",
@@ -15,7 +17,7 @@ __all__ = [
     "Unit",
 ]
 
-Unit = Literal["bits", "nats", "bans"]
+Unit = it_units.Unit  # defined once, with the kernels
 
 
 def _finite_or_infinity(value: float) -> float | str:

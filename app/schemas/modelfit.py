@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import TYPE_CHECKING, Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.fitting.families import FAMILIES
 from app.schemas.common import Number, Unit
 
 __all__ = [
@@ -18,7 +19,10 @@ __all__ = [
     "Observed",
 ]
 
-Family = Literal["uniform", "binomial", "poisson", "geometric"]
+if TYPE_CHECKING:
+    Family = str
+else:  # the families are the fitting registry's, so the two cannot drift apart
+    Family = Literal[tuple(FAMILIES)]
 MAX_SUPPORT = 10_000
 MAX_COUNT = 2**53
 """Counts (and their total) stay exact in float64 and far from int64's end."""
