@@ -18,7 +18,7 @@ from app.errors import InvalidInputError
 from app.schemas.common import MeasureOptions, Smoothing
 from app.schemas.distribution import ParsedDistribution
 
-__all__ = ["Prepared", "PreparedPair", "prepare_pair", "prepare_single"]
+__all__ = ["Prepared", "PreparedPair", "check_sums", "prepare_pair", "prepare_single"]
 
 Array = NDArray[np.float64]
 
@@ -72,18 +72,30 @@ def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
             )
         normalised: Array = values / (sums[..., np.newaxis] if values.ndim == 2 else sums)
         return normalised
-    tolerance = _tolerance(options)
+    check_sums(values, [field], _tolerance(options), _NORMALIZE_HINT, sums)
+    return values
+
+
+_NORMALIZE_HINT = "send normalize: true to treat the numbers as weights"
+
+
+def check_sums(
+    values: Array,
+    loc: list[str | int],
+    tolerance: float,
+    hint: str = "",
+    sums: Array | None = None,
+) -> None:
+    """Refuse a distribution (or any row of a 2-D batch) whose sum is off 1 by more than
+    ``tolerance``, naming ``loc``, the row and the sum. The one sum check of every endpoint."""
+    sums = values.sum(axis=-1) if sums is None else sums
     off = np.atleast_1d(np.abs(sums - 1.0) > tolerance)
     if off.any():
         row = int(np.flatnonzero(off)[0])
         total = float(np.atleast_1d(sums)[row])
-        raise InvalidInputError(
-            _row_loc(field, values, row),
-            f"sums to {total!r}, not 1 within tolerance {tolerance:g}; "
-            "send normalize: true to treat the numbers as weights",
-            "sum_not_one",
-        )
-    return values
+        where = [*loc, row] if values.ndim == 2 else list(loc)
+        message = f"sums to {total!r}, not 1 within tolerance {tolerance:g}"
+        raise InvalidInputError(where, f"{message}; {hint}" if hint else message, "sum_not_one")
 
 
 def _row_loc(field: str, values: Array, row: int) -> list[str | int]:

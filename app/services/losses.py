@@ -9,6 +9,7 @@ from app import infotheory as it
 from app.errors import InvalidInputError
 from app.infotheory import losses
 from app.schemas.losses import LossRequest, LossResponse
+from app.services.distributions import check_sums
 
 __all__ = ["binary_cross_entropy", "categorical_cross_entropy", "kl_divergence"]
 
@@ -134,12 +135,7 @@ def _check_rows(values: Array, field: str, tolerance: float) -> None:
     negative = values < 0
     if negative.any():
         raise InvalidInputError([field, *_where(negative)], "must be >= 0", "negative")
-    off = np.abs(values.sum(axis=1) - 1.0) > tolerance
-    if off.any():
-        row = int(np.flatnonzero(off)[0])
-        raise InvalidInputError(
-            [field, row], f"sums to {float(values[row].sum())!r}, not 1", "sum_not_one"
-        )
+    check_sums(values, [field], tolerance)
 
 
 def categorical_cross_entropy(request: LossRequest, max_classes: int) -> LossResponse:

@@ -20,6 +20,7 @@ from app.schemas.modelfit import (
     ModelFitResponse,
     Observed,
 )
+from app.services.distributions import check_sums
 
 __all__ = ["fit", "observed_counts"]
 
@@ -93,8 +94,7 @@ def _custom_models(request: ModelFitRequest, width: int) -> dict[str, Array]:
             raise InvalidInputError(loc, f"has {p.size} values, the support has {width}", "length")
         if not np.isfinite(p).all() or (p < 0).any():
             raise InvalidInputError(loc, "must be finite and non-negative", "value")
-        if abs(p.sum() - 1.0) > request.tolerance:
-            raise InvalidInputError(loc, f"sums to {p.sum()!r}, not 1", "sum_not_one")
+        check_sums(p, loc, request.tolerance)
         models[f"custom:{custom.name}"] = p
     return models
 
