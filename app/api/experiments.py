@@ -191,7 +191,8 @@ async def _events(
                 epochs=total,
                 fraction=(index + metrics.epoch / total) / runs,
             )
-            data = {"loss": loss, **metrics.model_dump(), "progress": progress.model_dump()}
+            # the epoch's metrics (its `loss` is the value); the loss's name is in `progress`
+            data = {**metrics.model_dump(), "progress": progress.model_dump()}
             yield _sse("progress", data, sent)
         if job.status in FINISHED:
             yield _sse("end", json.loads(job.model_dump_json()), sent + 1)

@@ -97,12 +97,14 @@ class Progress(BaseModel):
 
 
 class EpochMetrics(BaseModel):
-    epoch: int
-    loss: float
+    """One finished epoch of one run, named as Keras names its history."""
+
+    epoch: int = Field(description="1-based.")
+    loss: float = Field(description="The training loss's value at the end of the epoch.")
     accuracy: float
-    val_loss: float | None
+    val_loss: float | None = Field(description="The loss on the validation split, if any.")
     val_accuracy: float | None
-    seconds: float
+    seconds: float = Field(description="Wall-clock time of the epoch.")
 
 
 class IdentityCheck(BaseModel):

@@ -27,9 +27,9 @@ __all__ = ["EpochMetrics", "Outcome", "Reporter", "run_experiment"]
 
 @dataclass(frozen=True)
 class EpochMetrics:
-    loss: str
+    loss_name: str  # which loss the run trains with
     epoch: int  # 1-based
-    loss_value: float
+    loss_value: float  # the training loss at the end of the epoch
     accuracy: float
     val_loss: float | None
     val_accuracy: float | None
@@ -85,7 +85,7 @@ class _Progress(keras.callbacks.Callback):  # type: ignore[misc]
         if self.steps_done < steps:  # cut short by a cancel: not a finished epoch
             return
         metrics = EpochMetrics(
-            loss=self.loss,
+            loss_name=self.loss,
             epoch=epoch + 1,
             loss_value=float(logs["loss"]),
             accuracy=float(logs["accuracy"]),

@@ -88,11 +88,11 @@ class JobReporter:
 
     def epoch_done(self, metrics: EpochMetrics, fraction: float) -> None:
         with self._lock:
-            self.progress.update(loss=metrics.loss, epoch=metrics.epoch, fraction=fraction)
+            self.progress.update(loss=metrics.loss_name, epoch=metrics.epoch, fraction=fraction)
             progress = dict(self.progress)
         row = EpochRow(
             job_id=self.job_id,
-            loss=metrics.loss,
+            loss=metrics.loss_name,
             epoch=metrics.epoch,
             loss_value=metrics.loss_value,
             accuracy=metrics.accuracy,

@@ -63,7 +63,7 @@ def test_two_runs_with_full_histories_and_the_identity(tmp_path: Path) -> None:
     reporter = FakeReporter()
     outcome = run_experiment(_config(), tmp_path, reporter)
     assert outcome.status == "succeeded"
-    assert [(e.loss, e.epoch) for e in reporter.epochs] == [
+    assert [(e.loss_name, e.epoch) for e in reporter.epochs] == [
         ("kl_divergence", 1), ("kl_divergence", 2),
         ("categorical_crossentropy", 1), ("categorical_crossentropy", 2),
     ]  # fmt: skip
@@ -87,7 +87,7 @@ def test_cancel_stops_at_the_next_batch_and_keeps_finished_epochs(tmp_path: Path
     reporter = FakeReporter(cancel_after_batches=7)
     outcome = run_experiment(_config(epochs=5), tmp_path, reporter)
     assert outcome.status == "cancelled"
-    assert [(e.loss, e.epoch) for e in reporter.epochs] == [("kl_divergence", 1)]
+    assert [(e.loss_name, e.epoch) for e in reporter.epochs] == [("kl_divergence", 1)]
     assert reporter.batches == 7
     assert outcome.result["runs"] == {}
 
