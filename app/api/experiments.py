@@ -115,7 +115,8 @@ def list_experiments(
         rows, next_cursor = store.page(status, limit, cursor, owner=_scope(client))
     except ValueError as exc:
         raise InvalidInputError(["cursor"], str(exc), "cursor") from None
-    items = [to_resource(job, store.epochs(job.id), client.admin) for job in rows]
+    epochs = store.epochs_of([job.id for job in rows])
+    items = [to_resource(job, epochs[job.id], client.admin) for job in rows]
     return ExperimentList(items=items, next_cursor=next_cursor)
 
 

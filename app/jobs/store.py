@@ -191,6 +191,21 @@ class JobStore:
             )
             return list(rows)
 
+    def epochs_of(self, job_ids: Sequence[str]) -> dict[str, list[EpochRow]]:
+        """The epochs of several jobs in one query (a page of the list), by job id."""
+        found: dict[str, list[EpochRow]] = {job_id: [] for job_id in job_ids}
+        if not job_ids:
+            return found
+        with self.session() as s:
+            rows = s.scalars(
+                select(EpochRow)
+                .where(EpochRow.job_id.in_(list(job_ids)))
+                .order_by(EpochRow.job_id, EpochRow.loss, EpochRow.epoch)
+            )
+            for row in rows:
+                found[row.job_id].append(row)
+        return found
+
     def page(
         self, status: str | None, limit: int, cursor: str | None, owner: str | None = None
     ) -> tuple[list[JobRow], str | None]:

@@ -110,3 +110,41 @@ def test_a_naive_time_is_refused(tmp_path: Path) -> None:
         row = s.get(type(job), job.id)
         assert row is not None
         row.started_at = datetime(2030, 1, 1)
+
+
+def test_a_page_of_the_list_reads_epochs_in_one_query(
+    served: tuple[TestClient, JobStore],
+) -> None:
+    client, store = served
+    ids = []
+    for _ in range(6):
+        r = client.post("/v1/experiments", json=CONFIG)
+        assert r.status_code == 202, r.text
+        ids.append(r.json()["id"])
+    for i, job_id in enumerate(ids):
+        assert store.claim(job_id, "w:1") is not None
+        store.record_epoch(
+            job_id,
+            EpochRow(
+                job_id=job_id, loss="kl_divergence", epoch=1, loss_value=float(i), accuracy=0.3,
+                val_loss=None, val_accuracy=None, seconds=0.1,
+            ),
+            {"epoch": 1},
+        )  # fmt: skip
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        page = client.get("/v1/experiments?limit=10")
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    assert page.status_code == 200
+    items = page.json()["items"]
+    # every job's own epoch came back with it ...
+    losses = {item["id"]: item["runs"][0]["history"][0]["loss"] for item in items}
+    assert losses == {job_id: float(i) for i, job_id in enumerate(ids)}
+    # ... from one query over the epochs table, not one per job
+    assert sum("FROM job_epochs" in s for s in statements) == 1
