@@ -34,7 +34,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.jobs.services import dependency_failure
+from app.jobs.wiring import dependency_failure
 
 __all__ = [
     "PROBLEM_JSON",

@@ -16,7 +16,8 @@ from app.api.docs import install_docs
 from app.api.fastpath import NumericFastPath
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
-from app.jobs.services import get_queue, get_store, reap_forever
+from app.jobs.reaper import reap_forever
+from app.jobs.wiring import get_queue, get_store
 from app.limits import SizeLimits
 from app.metrics import Metrics
 from app.schemas.measures import PairRequest, SingleRequest

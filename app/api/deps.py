@@ -8,8 +8,8 @@ from fastapi import Depends, Request
 
 from app.config import Settings
 from app.jobs.queue import JobQueue
-from app.jobs.services import get_queue, get_store
 from app.jobs.store import JobStore
+from app.jobs.wiring import get_queue, get_store
 
 __all__ = ["QueueDep", "SettingsDep", "StoreDep"]
 

@@ -19,8 +19,8 @@ from fastapi.responses import StreamingResponse
 from app.api.deps import QueueDep, SettingsDep, StoreDep
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
 from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.jobs.services import enqueue_new
 from app.jobs.store import JobStore, QueueFullError
+from app.jobs.wiring import enqueue_new
 from app.schemas.experiments import (
     FINISHED,
     Experiment,

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from app.api.deps import SettingsDep
 from app.errors import problem_response
-from app.jobs.services import dependency_failure, get_queue, get_store
+from app.jobs.wiring import dependency_failure, get_queue, get_store
 from app.metrics import CONTENT_TYPE
 
 __all__ = ["WorkerProbe", "router"]

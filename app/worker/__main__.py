@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any, TypeVar
 
 from app.config import Settings, settings_or_exit
-from app.jobs.services import dependency_failure
+from app.jobs.wiring import dependency_failure
 
 __all__ = ["main"]
 
@@ -94,7 +94,8 @@ def main() -> None:
 
     signal.signal(signal.SIGTERM, on_sigterm)
 
-    from app.jobs.services import get_queue, get_store, reap_forever
+    from app.jobs.reaper import reap_forever
+    from app.jobs.wiring import get_queue, get_store
     from app.worker.runner import execute
 
     store = wait_for_dependency(lambda: get_store(settings), "the job database", shutdown)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from app.config import Settings
 from app.errors import DependencyUnavailableError, install_problem_handlers
-from app.jobs.services import dependency_failure
+from app.jobs.wiring import dependency_failure
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")

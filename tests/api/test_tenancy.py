@@ -15,7 +15,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from app.config import Settings
-from app.jobs.services import get_store
+from app.jobs.wiring import get_store
 from app.main import create_app
 from app.security import Caller, KeyGate, UnauthorizedError, identify
 from app.services.experiments import public_error

@@ -14,8 +14,8 @@ from sqlalchemy import event, text
 
 from app.config import Settings
 from app.jobs.models import EpochRow
-from app.jobs.services import get_store
 from app.jobs.store import JobStore
+from app.jobs.wiring import get_store
 from app.main import create_app
 
 with warnings.catch_warnings():

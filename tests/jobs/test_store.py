@@ -13,8 +13,8 @@ from sqlalchemy import inspect, update
 
 from app.config import Settings
 from app.jobs.models import EpochRow, JobRow
-from app.jobs.services import get_queue, get_store
 from app.jobs.store import JobStore, utcnow
+from app.jobs.wiring import get_queue, get_store
 from tests.e2e.servers import PrivateDatabase
 
 CONFIG = {"dataset": "synthetic", "losses": ["kl_divergence"], "epochs": 2}
