@@ -24,7 +24,8 @@ from sqlalchemy import Engine, create_engine, delete, event, func, select, updat
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.models import ACTIVE, FINISHED, Base, EpochRow, JobRow, JobStatus, ProbeRow
+from app.jobs.models import ACTIVE, FINISHED, EpochRow, JobRow, JobStatus, ProbeRow
+from app.jobs.schema import migrate
 
 __all__ = ["JobStore", "QueueFullError", "ReapedJob", "make_engine", "utcnow"]
 
@@ -89,17 +90,15 @@ class JobStore:
         return cls(make_engine(url, connect_timeout))
 
     def create_schema(self, attempts: int = 8) -> None:
-        """Create the tables that are missing.
+        """Bring the schema to the newest migration (``app.jobs.schema``).
 
-        The API, its reaper and every worker do this as they start, often at the same moment
-        on a new database; checking and creating are not one atomic step, so a creator that
-        loses the race ("already exists", or a lock that SQLite will not wait for) tries again
-        and then finds the tables made. A database that does not answer fails at once.
+        Migrators take turns under a lock; a lock that SQLite will not wait for (its switch
+        to WAL on a new file) is tried again. A database that does not answer fails at once.
         """
         for attempt in range(1, attempts + 1):
             try:
                 self.ping()
-                Base.metadata.create_all(self.engine)
+                migrate(self.engine)
                 return
             except DBAPIError as exc:
                 if attempt == attempts or not _lost_a_race(exc):

@@ -13,6 +13,7 @@ from sqlalchemy import inspect, update
 
 from app.config import Settings
 from app.jobs.models import EpochRow, JobRow
+from app.jobs.schema import head_revision, revision_of
 from app.jobs.store import JobStore, utcnow
 from app.jobs.wiring import get_queue, get_store
 from tests.e2e.servers import PrivateDatabase
@@ -158,10 +159,12 @@ def _create_schemas_at_once(url: str, count: int) -> list[JobStore]:
     _, errors = _all_at_once(count, create)
     assert errors == []
     assert set(inspect(stores[0].engine).get_table_names()) == {
+        "alembic_version",
         "jobs",
         "job_epochs",
         "write_probes",
     }
+    assert revision_of(stores[0].engine) == head_revision()
     return stores
 
 
@@ -169,8 +172,8 @@ def _create_schemas_at_once(url: str, count: int) -> list[JobStore]:
 def test_many_creators_make_the_schema_at_once_on_a_new_sqlite_file(
     tmp_path: Path, round_: int
 ) -> None:
-    # the API, its reaper and the workers all create the tables as they start; without the
-    # retry, one of them fails with "table jobs already exists" or "database is locked"
+    # the API, its reaper and the workers all migrate as they start; without taking turns,
+    # one of them fails with "table jobs already exists" or "database is locked"
     stores = _create_schemas_at_once(f"sqlite:///{tmp_path / f'jobs{round_}.db'}", 6)
     job = stores[1].create(CONFIG)
     assert stores[5].get(job.id) is not None

@@ -1,0 +1,1 @@
+"""Alembic migrations of the job database; ``app.jobs.schema.migrate`` runs them."""
