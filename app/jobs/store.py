@@ -2,13 +2,13 @@
 
 The row, never the queue, is the truth about a job. A transition names the states it may
 start from (``WHERE status IN ...``), so two processes racing on one job (a worker claiming
-it while the API cancels it, two reapers) cannot both win.
+it while the API cancels it, two reapers) cannot both win. This module holds the API's side
+(create, read, page, cancel, delete); the worker's side is ``app.jobs.transitions``.
 """
 
 from __future__ import annotations
 
 import base64
-import math
 import os
 import random
 import socket
@@ -16,53 +16,23 @@ import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.jobs.models import ACTIVE, FINISHED, EpochRow, JobRow, JobStatus, ProbeRow
+from app.jobs.engine import make_engine
+from app.jobs.models import FINISHED, EpochRow, JobRow, JobStatus, ProbeRow
 from app.jobs.schema import migrate
+from app.jobs.transitions import ReapedJob, WorkerTransitions, utcnow
 
 __all__ = ["JobStore", "QueueFullError", "ReapedJob", "make_engine", "utcnow"]
 
 
 class QueueFullError(Exception):
     """The owner has as many queued jobs as it may have; nothing was created."""
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-def make_engine(url: str, connect_timeout: float = 3.0) -> Engine:
-    """An engine for ``url`` that gives up on an unreachable database in ``connect_timeout``.
-
-    SQLite gets WAL and a busy timeout for its several processes: a lock held by another
-    process is normal there, so it waits a few connect timeouts for one, not forever.
-    """
-    if url.startswith("sqlite"):
-        busy = 5 * connect_timeout
-        engine = create_engine(url, connect_args={"timeout": busy, "check_same_thread": False})
-
-        @event.listens_for(engine, "connect")
-        def _pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={int(busy * 1000)}")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    connect_args: dict[str, Any] = {}
-    if url.startswith("postgresql"):  # libpq counts whole seconds, at least 2
-        connect_args["connect_timeout"] = max(2, math.ceil(connect_timeout))
-    return create_engine(
-        url, pool_pre_ping=True, pool_timeout=connect_timeout, connect_args=connect_args
-    )
 
 
 def _lost_a_race(exc: DBAPIError) -> bool:
@@ -72,13 +42,7 @@ def _lost_a_race(exc: DBAPIError) -> bool:
     return any(sign in text for sign in ("locked", "already exists", "duplicate"))
 
 
-@dataclass(frozen=True)
-class ReapedJob:
-    id: str
-    outcome: str  # "requeued", "failed" or "cancelled"
-
-
-class JobStore:
+class JobStore(WorkerTransitions):
     """Job rows and their epochs, on any SQLAlchemy database."""
 
     def __init__(self, engine: Engine) -> None:
@@ -273,159 +237,6 @@ class JobStore:
         with self.session() as s:
             rows = s.execute(select(JobRow.status, func.count()).group_by(JobRow.status))
             return {status: int(n) for status, n in rows}
-
-    # -- the worker's side ------------------------------------------------------------------
-
-    def claim(self, job_id: str, worker: str) -> JobRow | None:
-        """Move a queued job to running for ``worker``; None if it is not queued any more.
-
-        A job being run again after a lost worker starts afresh: its old epochs go.
-        """
-        now = utcnow()
-        with self.session() as s:
-            won = s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status == JobStatus.QUEUED)
-                .values(
-                    status=JobStatus.RUNNING,
-                    worker=worker,
-                    started_at=now,
-                    heartbeat_at=now,
-                    attempts=JobRow.attempts + 1,
-                    progress={},
-                    error=None,
-                )
-            )
-            if not won.rowcount:  # type: ignore[attr-defined]
-                return None
-            s.execute(delete(EpochRow).where(EpochRow.job_id == job_id))
-            job = s.get(JobRow, job_id)
-            assert job is not None
-            return job
-
-    def heartbeat(self, job_id: str, worker: str, progress: dict[str, Any]) -> str | None:
-        """Record that ``worker`` is alive and how far it got; return the job's status."""
-        with self.session() as s:
-            s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status.in_(ACTIVE))
-                .values(heartbeat_at=utcnow(), progress=progress)
-            )
-            job = s.get(JobRow, job_id)
-            return None if job is None else job.status
-
-    def record_epoch(self, job_id: str, row: EpochRow, progress: dict[str, Any]) -> None:
-        with self.session() as s:
-            s.merge(row)
-            s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.status.in_(ACTIVE))
-                .values(progress=progress, heartbeat_at=utcnow())
-            )
-
-    def finish(
-        self,
-        job_id: str,
-        worker: str,
-        status: str,
-        result: dict[str, Any] | None,
-        error: str | None = None,
-        progress: dict[str, Any] | None = None,
-    ) -> bool:
-        """End the job ``worker`` holds; False if it was reaped from under it meanwhile."""
-        values: dict[str, Any] = {
-            "status": status,
-            "result": result,
-            "error": error,
-            "finished_at": utcnow(),
-        }
-        if progress is not None:
-            values["progress"] = progress
-        with self.session() as s:
-            done = s.execute(
-                update(JobRow)
-                .where(JobRow.id == job_id, JobRow.worker == worker, JobRow.status.in_(ACTIVE))
-                .values(**values)
-            )
-            return bool(done.rowcount)  # type: ignore[attr-defined]
-
-    def release(self, job_id: str, worker: str) -> bool:
-        """Give a running job back to the queue (its worker is shutting down): it keeps its
-        attempt count, loses its partial epochs on the next claim, and is not failed."""
-        with self.session() as s:
-            done = s.execute(
-                update(JobRow)
-                .where(
-                    JobRow.id == job_id, JobRow.worker == worker, JobRow.status == JobStatus.RUNNING
-                )
-                .values(
-                    status=JobStatus.QUEUED,
-                    worker=None,
-                    attempts=JobRow.attempts - 1,
-                    error="its worker shut down; requeued",
-                )
-            )
-            return bool(done.rowcount)  # type: ignore[attr-defined]
-
-    def reap(self, timeout: float, max_attempts: int) -> list[ReapedJob]:
-        """Recover running jobs whose heartbeat stopped ``timeout`` seconds ago.
-
-        A job asked to cancel ends ``cancelled``; one with attempts left goes back to
-        ``queued`` (the caller enqueues it again); the others end ``failed`` with the reason.
-        """
-        now = utcnow()
-        cutoff = now - timedelta(seconds=timeout)
-        with self.session() as s:
-            stale = list(
-                s.scalars(
-                    select(JobRow).where(JobRow.status.in_(ACTIVE), JobRow.heartbeat_at < cutoff)
-                )
-            )
-        reaped: list[ReapedJob] = []
-        for job in stale:
-            reason = f"worker {job.worker} lost: no heartbeat for {timeout:g} s"
-            if job.status == JobStatus.CANCELLING:
-                outcome, values = "cancelled", {"status": JobStatus.CANCELLED, "finished_at": now}
-            elif job.attempts < max_attempts:
-                outcome = "requeued"
-                values = {
-                    "status": JobStatus.QUEUED,
-                    "worker": None,
-                    "error": f"{reason}; requeued",
-                }
-            else:
-                outcome = "failed"
-                values = {
-                    "status": JobStatus.FAILED,
-                    "finished_at": now,
-                    "error": f"{reason} (attempt {job.attempts} of {max_attempts})",
-                }
-            with self.session() as s:
-                won = s.execute(
-                    update(JobRow)
-                    .where(
-                        JobRow.id == job.id,
-                        JobRow.status == job.status,
-                        JobRow.heartbeat_at < cutoff,
-                    )
-                    .values(**values)
-                )
-                if won.rowcount:  # type: ignore[attr-defined]
-                    reaped.append(ReapedJob(job.id, outcome))
-        return reaped
-
-    def queued_before(self, seconds: float) -> Sequence[str]:
-        """Ids of jobs queued (or requeued) more than ``seconds`` ago."""
-        cutoff = utcnow() - timedelta(seconds=seconds)
-        with self.session() as s:
-            rows = s.scalars(
-                select(JobRow.id).where(
-                    JobRow.status == JobStatus.QUEUED,
-                    JobRow.created_at < cutoff,
-                    (JobRow.heartbeat_at.is_(None)) | (JobRow.heartbeat_at < cutoff),
-                )
-            )
-            return list(rows)
 
 
 def encode_cursor(created: datetime, job_id: str) -> str:
