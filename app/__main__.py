@@ -56,11 +56,8 @@ def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def alive_file(settings: Settings) -> Path:
-    """The embedded worker's sign-of-life file: one per data directory, so that several
-    instances on one host do not vouch for each other; a configured one wins."""
-    if "worker_alive_file" in settings.model_fields_set:
-        return settings.worker_alive_file
-    return settings.data_dir.resolve() / "worker.alive"
+    """The embedded worker's sign-of-life file (see ``Settings.alive_file``)."""
+    return settings.alive_file
 
 
 def _describe_exit(code: int) -> str:

@@ -54,9 +54,10 @@ class Settings(BaseSettings):
     keras_home: Path = Field(
         Path("~/.keras"), description="Keras cache (KERAS_HOME); data sets live in datasets/."
     )
-    worker_alive_file: Path = Field(
-        Path("/tmp/divergence-worker.alive"),
-        description="A worker touches this file while alive (the container health check).",
+    worker_alive_file: Path | None = Field(
+        None,
+        description="A worker touches this file while alive (the health checks read it); "
+        "default: worker.alive in data_dir, so instances on one host do not share one.",
     )
     embedded_worker: bool = Field(
         True, description="`python -m app` also starts one worker process."
@@ -73,6 +74,15 @@ class Settings(BaseSettings):
     )
     max_binary_bytes: int = Field(
         512 * 2**20, ge=1024, description="Largest application/x-npy body, in bytes (413 beyond)."
+    )
+    max_document_bytes: int = Field(
+        4 * 2**20,
+        ge=1024,
+        description=(
+            "Largest JSON body of the endpoints that take a JSON document rather than arrays "
+            "(losses, model fit, experiments), in bytes (413 beyond): such bodies become "
+            "Python objects."
+        ),
     )
     api_keys: str = Field(
         "", description="Comma-separated API keys; empty (and no key file): no keys needed."
@@ -160,6 +170,13 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir.resolve() / 'jobs.db'}"
+
+    @property
+    def alive_file(self) -> Path:
+        """The worker's sign-of-life file (``worker_alive_file``, else one per data dir)."""
+        if self.worker_alive_file is not None:
+            return self.worker_alive_file
+        return self.data_dir.resolve() / "worker.alive"
 
     @property
     def keras_cache(self) -> Path:

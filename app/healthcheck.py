@@ -29,7 +29,7 @@ def check_api(settings: Settings) -> tuple[bool, str]:
 
 
 def check_worker(settings: Settings) -> tuple[bool, str]:
-    path = settings.worker_alive_file
+    path = settings.alive_file
     try:
         age = time.time() - path.stat().st_mtime
     except OSError:

@@ -2,7 +2,7 @@
 
 It consumes job ids from the queue one at a time, and reaps jobs whose worker died:
 a job with attempts left is requeued, the others are failed with the reason. While it serves
-it touches ``worker_alive_file`` every heartbeat interval (the health checks read it).
+it touches its alive file (``Settings.alive_file``) every heartbeat interval (the health checks read it).
 
 Signals: the first SIGTERM stops gracefully (the running job stops at its next batch and goes
 back to the queue, then the process exits); more SIGTERMs change nothing, because one shutdown
@@ -58,7 +58,7 @@ class _AliveFile:
     """The worker's sign of life: a file touched every heartbeat interval."""
 
     def __init__(self, settings: Settings) -> None:
-        self.path = settings.worker_alive_file
+        self.path = settings.alive_file
         self._failed = False
 
     def touch(self) -> None:
