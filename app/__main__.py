@@ -163,6 +163,8 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
+    if settings.log_level != "debug":  # alembic narrates its start-up at INFO
+        logging.getLogger("alembic").setLevel(logging.WARNING)
     from app.main import create_app
 
     app = create_app(settings)

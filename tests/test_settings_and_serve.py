@@ -133,3 +133,33 @@ def test_bad_settings_fail_fast_at_start(module: str, variable: str, value: str)
     assert done.returncode != 0
     assert f"configuration error: {variable}=" in done.stderr
     assert time.monotonic() - started < 30
+
+
+def test_make_run_prints_no_library_chatter(tmp_path: Path) -> None:
+    """At the default log level, `python -m app` shows the server's and the service's lines,
+    not TensorFlow's native start-up messages, Alembic's steps or Huey's banner."""
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TF_", "DIVERGENCE_"))}
+    env |= {"DIVERGENCE_PORT": str(port), "DIVERGENCE_DATA_DIR": str(tmp_path / "data")}
+    log = tmp_path / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "app"], cwd=ROOT, env=env, stdout=out, stderr=out
+        )
+        try:
+            deadline = time.monotonic() + 90
+            while True:  # ready: the worker has loaded TensorFlow too
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+                time.sleep(0.3)
+        finally:
+            proc.terminate()
+            proc.wait(timeout=40)
+    text = log.read_text()
+    assert "worker" in text and "ready" in text and "migrated" in text
+    for chatter in ("absl", "oneDNN", "alembic", "huey.consumer", "tensorflow"):
+        assert chatter not in text, f"{chatter!r} in:\n{text}"

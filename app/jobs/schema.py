@@ -10,6 +10,7 @@ recognised as revision 0001 and upgraded from there.
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -21,6 +22,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 __all__ = ["head_revision", "migrate", "revision_of"]
+
+log = logging.getLogger("app.jobs")
+# Alembic narrates every step at INFO (plugins, contexts); one line of ours says what changed.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _FIRST_RELEASE = "0001"
@@ -75,6 +80,7 @@ def migrate(engine: Engine) -> None:
         if current is None and inspect(connection).has_table("jobs"):
             command.stamp(config, _FIRST_RELEASE)  # made by create_all before migrations
         command.upgrade(config, "head")
+        log.info("job database migrated from %s to %s", current or "nothing", head_revision())
 
 
 @contextmanager

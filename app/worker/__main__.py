@@ -2,7 +2,8 @@
 
 It consumes job ids from the queue one at a time, and reaps jobs whose worker died:
 a job with attempts left is requeued, the others are failed with the reason. While it serves
-it touches its alive file (``Settings.alive_file``) every heartbeat interval (the health checks read it).
+it touches its alive file (``Settings.alive_file``) every heartbeat interval (the health
+checks read it).
 
 Signals: the first SIGTERM stops gracefully (the running job stops at its next batch and goes
 back to the queue, then the process exits); more SIGTERMs change nothing, because one shutdown
@@ -17,9 +18,11 @@ import logging
 import os
 import signal
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from types import FrameType
 from typing import Any, TypeVar
 
@@ -79,6 +82,10 @@ def main() -> None:
     os.environ.setdefault("KERAS_BACKEND", "tensorflow")
     os.environ["KERAS_HOME"] = str(settings.keras_cache)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    quiet = settings.log_level != "debug"
+    if quiet:  # their start-up chatter is not the user's business at the info level
+        for noisy in ("alembic", "huey"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
 
     shutdown = threading.Event()
     # test-and-set in one step: a handler can be entered again between any two bytecodes of
@@ -96,7 +103,9 @@ def main() -> None:
 
     from app.jobs.reaper import reap_forever
     from app.jobs.wiring import get_queue, get_store
-    from app.worker.runner import execute
+
+    with _native_stderr_muted(quiet):  # TensorFlow's C++ start-up lines (absl, oneDNN)
+        from app.worker.runner import execute
 
     store = wait_for_dependency(lambda: get_store(settings), "the job database", shutdown)
     if store is None:
@@ -125,7 +134,8 @@ def main() -> None:
     if made is None:
         return
     queue = made
-    import keras  # noqa: F401  (load TensorFlow before the first job, not during it)
+    with _native_stderr_muted(quiet):  # load TensorFlow before the first job, not during it
+        import keras  # noqa: F401
 
     consumer = queue.huey.create_consumer(workers=1, worker_type="thread", periodic=False)
     # Huey's consumer installs its own handlers as it starts (where a second SIGTERM stops
@@ -153,6 +163,24 @@ def main() -> None:
         # the job is back in the queue: a late repeat of the signal must not end the exit
         # with "killed by SIGTERM" while the interpreter winds down
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+@contextmanager
+def _native_stderr_muted(mute: bool) -> Iterator[None]:
+    """Send what native code writes to file descriptor 2 to /dev/null meanwhile (Python's own
+    errors are raised, and printed later, as usual)."""
+    if not mute:
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _serve(consumer: Any, shutdown: threading.Event, alive: _AliveFile, interval: float) -> None:
