@@ -13,7 +13,7 @@ __all__ = ["router"]
 router = APIRouter(prefix="/v1", tags=["experiments"])
 
 
-@router.get("/datasets", response_model=DatasetList)
+@router.get("/datasets", response_model=DatasetList, summary="Data sets for experiments")
 def list_datasets(settings: SettingsDep) -> DatasetList:
     """Data sets with their image shape and classes, and whether each loads offline now."""
     items = [

@@ -34,7 +34,7 @@ class Readiness(BaseModel):
     checks: dict[str, str]
 
 
-@router.get("/healthz", response_model=Health)
+@router.get("/healthz", response_model=Health, summary="Liveness")
 async def healthz() -> Health:
     """The process is alive and serving."""
     return Health(status="ok")
@@ -53,6 +53,7 @@ def _check(probe: Callable[[], object]) -> str:
 
 @router.get(
     "/readyz",
+    summary="Readiness",
     response_model=Readiness,
     responses={
         503: {
@@ -80,6 +81,7 @@ def readyz(request: Request, settings: SettingsDep) -> Any:
 
 @router.get(
     "/metrics",
+    summary="Prometheus metrics",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE: {}}, "description": "Prometheus text format."}},
 )

@@ -67,7 +67,9 @@ KL: dict[str, dict[str, Any]] = {
 }
 
 
-@router.post("/binary-cross-entropy", response_model=LossResponse)
+@router.post(
+    "/binary-cross-entropy", response_model=LossResponse, summary="Binary cross-entropy loss"
+)
 def binary_cross_entropy(
     request: Annotated[LossRequest, Body(openapi_examples=BINARY)], settings: SettingsDep
 ) -> Any:
@@ -75,7 +77,11 @@ def binary_cross_entropy(
     return losses.binary_cross_entropy(request, settings.max_classes)
 
 
-@router.post("/categorical-cross-entropy", response_model=LossResponse)
+@router.post(
+    "/categorical-cross-entropy",
+    response_model=LossResponse,
+    summary="Categorical cross-entropy loss",
+)
 def categorical_cross_entropy(
     request: Annotated[LossRequest, Body(openapi_examples=CATEGORICAL)],
     settings: SettingsDep,
@@ -84,7 +90,7 @@ def categorical_cross_entropy(
     return losses.categorical_cross_entropy(request, settings.max_classes)
 
 
-@router.post("/kl-divergence", response_model=LossResponse)
+@router.post("/kl-divergence", response_model=LossResponse, summary="KL divergence loss")
 def kl_divergence(
     request: Annotated[LossRequest, Body(openapi_examples=KL)], settings: SettingsDep
 ) -> Any:

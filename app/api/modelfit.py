@@ -50,7 +50,12 @@ IMAGES: dict[int | str, dict[str, Any]] = {
 Format = Annotated[Literal["svg", "png"] | None, Query(description="Answer with a picture.")]
 
 
-@router.post("/model-fit", response_model=ModelFitResponse, responses=IMAGES)
+@router.post(
+    "/model-fit",
+    response_model=ModelFitResponse,
+    responses=IMAGES,
+    summary="Rank few-parameter models by the information they lose",
+)
 def model_fit(
     request: Annotated[ModelFitRequest, Body(openapi_examples=EXAMPLES)],
     settings: SettingsDep,
@@ -63,7 +68,9 @@ def model_fit(
     return result if picture is None else image_response(model_fit_svg(result), picture)
 
 
-@router.post("/model-fit/plot", response_class=Response, responses=IMAGES)
+@router.post(
+    "/model-fit/plot", response_class=Response, responses=IMAGES, summary="Model fit as a picture"
+)
 def model_fit_plot(
     request: Annotated[ModelFitRequest, Body(openapi_examples=EXAMPLES)],
     settings: SettingsDep,

@@ -18,6 +18,7 @@ router = APIRouter(prefix="/v1/plots", tags=["pictures"], responses=PROBLEM_RESP
 
 @router.get(
     "/binary-entropy",
+    summary="Binary entropy curve (the article's first figure)",
     response_class=Response,
     responses={200: {"content": {"image/svg+xml": {}, "image/png": {}}, "description": "Chart"}},
 )
