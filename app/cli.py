@@ -25,6 +25,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO, get_args
 
+import httpx
 from pydantic import BaseModel
 
 from app.client import DivergenceClient, DivergenceError
@@ -277,8 +278,8 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
             for error in exc.errors:
                 sys.stderr.write(f"  {error['loc']}: {error['msg']}\n")
             return 1
-        except OSError as exc:
-            sys.stderr.write(f"divergence: {exc}\n")
+        except (OSError, httpx.TransportError) as exc:  # no service there, or it went away
+            sys.stderr.write(f"divergence: {args.url}: {exc}\n")
             return 2
 
 

@@ -6,6 +6,7 @@
     ├── InvalidInputError        a request that is well-formed JSON but unusable (422)
     ├── NotFoundError            no such resource (404)
     ├── ConflictError            the resource is not in a state that allows this (409)
+    ├── TooManyRequestsError     a client's rate or queue quota is spent (429, Retry-After)
     └── DependencyUnavailableError  the job database, the queue or their disk is down (503)
 
 The errors of the dependencies themselves (SQLAlchemy's connection-level errors, SQLite's
@@ -22,6 +23,7 @@ of ``{loc, msg, type}`` whose ``loc`` names the field and, where one applies, th
 from __future__ import annotations
 
 import logging
+import math
 import sqlite3
 from collections.abc import Sequence
 from http import HTTPStatus
@@ -43,6 +45,7 @@ __all__ = [
     "InvalidInputError",
     "NotFoundError",
     "ServiceError",
+    "TooManyRequestsError",
     "install_problem_handlers",
     "problem_response",
 ]
@@ -94,6 +97,19 @@ class NotFoundError(ServiceError):
 class ConflictError(ServiceError):
     status = 409
     title = "Conflict"
+
+
+class TooManyRequestsError(ServiceError):
+    """A client asked too often, or has too much queued; ``Retry-After`` says when to retry
+    (whole seconds, at least 1)."""
+
+    status = 429
+    title = "Too Many Requests"
+
+    def __init__(self, detail: str, retry_after: float) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
 
 
 class DependencyUnavailableError(ServiceError):

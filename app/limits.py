@@ -5,7 +5,8 @@ Content-Type is read as JSON) or, for the numeric endpoints, ``application/x-npy
 byte of the body is read, a request is refused when its headers cannot be trusted (a repeated
 Content-Type or Content-Length: the limit and the parser must read the same one, 400), when
 its type is not one of those (415), or when it announces a Content-Length over the limit for
-its type (413). A chunked body is counted as it streams and refused when it crosses the limit
+its kind (413): ``.npy``, JSON arrays to the numeric endpoints, or a JSON document to any
+other endpoint. A chunked body is counted as it streams and refused when it crosses the limit
 (413), and a body that has not fully arrived within ``read_timeout`` seconds is refused with
 408; both close the connection.
 
@@ -143,19 +144,36 @@ class Deadlines:
 
 
 class SizeLimits:
-    """ASGI middleware: .npy bodies up to ``binary_bytes``, all others up to ``json_bytes``,
-    each within ``read_timeout`` seconds."""
+    """ASGI middleware: .npy bodies up to ``binary_bytes``; JSON bodies up to ``json_bytes``
+    on the numeric endpoints (``numeric_paths``: arrays, decoded into float64 in chunks) and
+    up to ``document_bytes`` elsewhere (documents that become Python objects, about 12 bytes
+    of memory per byte, parsed on the event loop) and never more than ``json_bytes``; each
+    within ``read_timeout`` seconds. Without ``document_bytes``, every JSON body has the
+    ``json_bytes`` limit."""
 
     def __init__(
-        self, app: ASGIApp, json_bytes: int, binary_bytes: int, read_timeout: float = 30.0
+        self,
+        app: ASGIApp,
+        json_bytes: int,
+        binary_bytes: int,
+        read_timeout: float = 30.0,
+        document_bytes: int | None = None,
+        numeric_paths: frozenset[str] = frozenset(),
     ) -> None:
         self.app, self.json_bytes, self.binary_bytes = app, json_bytes, binary_bytes
+        self.document_bytes, self.numeric_paths = document_bytes, numeric_paths
         self.read_timeout = read_timeout
         self.deadlines = Deadlines()
 
-    def _limit(self, content_type: bytes | None) -> tuple[int, str]:
+    def _limit(self, content_type: bytes | None, path: str) -> tuple[int, str]:
         if is_npy(content_type):
             return self.binary_bytes, "DIVERGENCE_MAX_BINARY_BYTES"
+        if (
+            self.document_bytes is not None
+            and self.document_bytes < self.json_bytes
+            and path not in self.numeric_paths
+        ):
+            return self.document_bytes, "DIVERGENCE_MAX_DOCUMENT_BYTES"
         return self.json_bytes, "DIVERGENCE_MAX_JSON_BYTES"
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -174,7 +192,7 @@ class SizeLimits:
                 detail += " (or application/x-npy to the numeric endpoints)"
             await problem_response(415, detail, path)(scope, receive, send)
             return
-        limit, setting = self._limit(content_type)
+        limit, setting = self._limit(content_type, path)
         too_large = f"the body is larger than this service's limit of {limit} bytes ({setting})"
         if announced is not None and announced.isdigit():
             if int(announced) > limit:

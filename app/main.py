@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 
 from app.api import datasets, experiments, health, losses, measures, modelfit, plots
 from app.api.docs import install_docs
@@ -100,14 +101,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     app.state.metrics = Metrics(read_jobs)
     app.state.experiment_rate = make_rate_limiter(settings)
-    # innermost: a keyed request without a valid key is refused before its body is read
-    app.add_middleware(KeyGate, settings=settings)
     app.add_middleware(
         SizeLimits,
         json_bytes=settings.max_json_bytes,
         binary_bytes=settings.max_binary_bytes,
+        document_bytes=settings.max_document_bytes,
+        numeric_paths=frozenset(measures.ENDPOINTS),
         read_timeout=settings.body_read_timeout,
     )
+    # outside the size limits: a keyed request without a valid key is refused (401/403)
+    # before anything else looks at it or reads its body
+    app.add_middleware(KeyGate, settings=settings)
     # inside the metrics, outside the size limits: it takes only bodies within them
     app.add_middleware(
         NumericFastPath,
@@ -123,9 +127,24 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.metrics.templates = [
         route for module in routers for route in module.router.routes if hasattr(route, "path")
     ]
+    for module in routers:
+        for route in module.router.routes:
+            if isinstance(route, APIRoute) and route.summary is None:
+                route.summary = _summary(route)
     install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+_ACRONYMS = {"kl": "KL", "js": "JS", "svg": "SVG", "png": "PNG"}
+
+
+def _summary(route: APIRoute) -> str:
+    """An operation's title in the docs when its route gives none: the function's name in
+    words, acronyms kept ("KL divergence", where FastAPI would show "Kl Divergence")."""
+    words = [_ACRONYMS.get(w, w) for w in route.name.split("_")]
+    first = words[0] if words[0].isupper() else words[0].capitalize()
+    return " ".join([first, *words[1:]])
 
 
 app = create_app()

@@ -18,13 +18,11 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import math
 import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Protocol
@@ -34,7 +32,8 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.config import Settings
-from app.errors import ServiceError, problem_response
+from app.errors import ServiceError, TooManyRequestsError, problem_response
+from app.services.callers import Caller
 
 __all__ = [
     "Caller",
@@ -64,26 +63,6 @@ class UnauthorizedError(ServiceError):
 class ForbiddenError(ServiceError):
     status = 403
     title = "Forbidden"
-
-
-class TooManyRequestsError(ServiceError):
-    status = 429
-    title = "Too Many Requests"
-
-    def __init__(self, detail: str, retry_after: float) -> None:
-        super().__init__(detail)
-        self.headers = {"Retry-After": str(max(1, math.ceil(retry_after)))}
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is asking: ``owner`` names the experiments it owns; an admin sees all of them."""
-
-    owner: str
-    admin: bool = False
-
-    def may_see(self, owner: str | None) -> bool:
-        return self.admin or owner == self.owner
 
 
 def _split(inline: str) -> list[str]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import Request
 
-from app.schemas.payloads import NPY, RawBody
+from app.api.codec import NPY, RawBody
 
 __all__ = ["numeric_body_doc", "read_body"]
 

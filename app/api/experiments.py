@@ -1,38 +1,26 @@
 """``/v1/experiments``: submit, inspect, follow, cancel and delete loss-comparison jobs.
 
-Every job belongs to the client that submitted it (:class:`app.security.Caller`): another
-client's job answers 404 exactly as a missing one does, and lists show one's own jobs; an
-admin key sees and changes all of them.
+The rules (ownership, quotas, states, the event stream's numbering and resume) are the
+service's (:class:`app.services.experiments.Experiments`); these routes translate HTTP to it
+and back, and frame its events as Server-Sent Events.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.api.deps import QueueDep, SettingsDep, StoreDep
+from app.api.deps import SettingsDep, StoreDep
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
-from app.errors import ConflictError, InvalidInputError, NotFoundError
-from app.jobs.store import JobStore, QueueFullError
-from app.jobs.wiring import enqueue_new
-from app.schemas.experiments import (
-    FINISHED,
-    Experiment,
-    ExperimentConfig,
-    ExperimentList,
-    JobStatus,
-    Progress,
-    Status,
-)
-from app.security import Caller, TooManyRequestsError, caller
-from app.services.experiment_plot import experiment_svg
-from app.services.experiments import check_limits, to_resource
+from app.jobs.wiring import get_queue
+from app.schemas.experiments import Experiment, ExperimentConfig, ExperimentList, Status
+from app.security import caller
+from app.services.callers import Caller
+from app.services.experiment_events import RETRY_MS, JobEvent
+from app.services.experiments import Experiments
 
 __all__ = ["router"]
 
@@ -57,97 +45,61 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
 }
 Config = Annotated[ExperimentConfig, Body(openapi_examples=EXAMPLES)]
+LAST_EVENT_ID = "The id of the last event received: the stream continues after it."
+# A comment line sent while nothing happens, so that proxies keep an idle stream open.
+PING_SECONDS = 15
 
 
-def _missing(job_id: str) -> NotFoundError:
-    return NotFoundError(f"no experiment {job_id}")
-
-
-def _load(store: JobStore, job_id: str, who: Caller) -> Experiment:
-    job = store.get(job_id)
-    if job is None or not who.may_see(job.owner):
-        raise _missing(job_id)
-    return to_resource(job, store.epochs(job_id), who.admin)
-
-
-def _scope(who: Caller) -> str | None:
-    """The owner whose jobs ``who`` may change (None: any)."""
-    return None if who.admin else who.owner
+def _experiments(request: Request, settings: SettingsDep, store: StoreDep) -> Experiments:
+    """The experiment service of this app (the queue is made only for a submit)."""
+    rate = request.app.state.experiment_rate
+    return Experiments(store, settings, rate, lambda: get_queue(settings))
 
 
 Client = Annotated[Caller, Depends(caller)]
+Service = Annotated[Experiments, Depends(_experiments)]
 
 
 @router.post("", status_code=202, response_model=Experiment, responses=AUTH_PROBLEMS)
-def submit(
-    config: Config,
-    response: Response,
-    request: Request,
-    client: Client,
-    settings: SettingsDep,
-    store: StoreDep,
-    queue: QueueDep,
-) -> Experiment:
+def submit(config: Config, response: Response, client: Client, service: Service) -> Experiment:
     """Queue an experiment; answers 202 with its `Location`."""
-    check_limits(config, settings)
-    request.app.state.experiment_rate.hit(client.owner)
-    quota = settings.max_queued_per_client
-    try:
-        job = store.create(config.model_dump(), owner=client.owner, max_queued=quota)
-    except QueueFullError:
-        raise TooManyRequestsError(f"{quota} experiments of yours are queued already", 30) from None
-    enqueue_new(store, queue, job.id)  # a refused enqueue deletes the row
-    response.headers["Location"] = f"/v1/experiments/{job.id}"
-    return to_resource(job, [], client.admin)
+    job = service.submit(config, client)
+    response.headers["Location"] = job.links["self"]
+    return job
 
 
 @router.get("", response_model=ExperimentList, responses=AUTH_PROBLEMS)
 def list_experiments(
     client: Client,
-    store: StoreDep,
+    service: Service,
     status: Status | None = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: str | None = None,
 ) -> ExperimentList:
     """Your experiments (an admin's: everybody's), newest first; pass `next_cursor` back as
     `cursor` for the next page."""
-    try:
-        rows, next_cursor = store.page(status, limit, cursor, owner=_scope(client))
-    except ValueError as exc:
-        raise InvalidInputError(["cursor"], str(exc), "cursor") from None
-    epochs = store.epochs_of([job.id for job in rows])
-    items = [to_resource(job, epochs[job.id], client.admin) for job in rows]
-    return ExperimentList(items=items, next_cursor=next_cursor)
+    return service.page(client, status, limit, cursor)
 
 
 @router.get("/{job_id}", response_model=Experiment, responses=AUTH_PROBLEMS)
-def get_experiment(job_id: str, client: Client, store: StoreDep) -> Experiment:
+def get_experiment(job_id: str, client: Client, service: Service) -> Experiment:
     """Status, progress, per-epoch histories, test results and the KL-vs-CE comparison."""
-    return _load(store, job_id, client)
+    return service.get(job_id, client)
 
 
 @router.post(
     "/{job_id}/cancel", status_code=202, response_model=Experiment, responses=AUTH_PROBLEMS
 )
-def cancel(job_id: str, client: Client, store: StoreDep) -> Experiment:
+def cancel(job_id: str, client: Client, service: Service) -> Experiment:
     """A queued job never runs; a running one stops at the next batch, keeping its epochs."""
-    status = store.request_cancel(job_id, owner=_scope(client))
-    if status is None:
-        raise _missing(job_id)
-    if status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
-        raise ConflictError(f"experiment {job_id} already {status}")
-    return _load(store, job_id, client)
+    return service.cancel(job_id, client)
 
 
 @router.delete("/{job_id}", status_code=204, responses=AUTH_PROBLEMS)
-def delete_experiment(job_id: str, client: Client, store: StoreDep) -> Response:
+def delete_experiment(job_id: str, client: Client, service: Service) -> Response:
     """Remove a finished experiment and its results."""
-    if store.delete(job_id, owner=_scope(client)):
-        return Response(status_code=204)
-    job = store.get(job_id)
-    if job is None or not client.may_see(job.owner):
-        raise _missing(job_id)
-    raise ConflictError(f"experiment {job_id} is {job.status}; cancel it first")
+    service.delete(job_id, client)
+    return Response(status_code=204)
 
 
 @router.get(
@@ -158,71 +110,32 @@ def delete_experiment(job_id: str, client: Client, store: StoreDep) -> Response:
         **AUTH_PROBLEMS,
     },
 )
-def plot(job_id: str, client: Client, store: StoreDep) -> Response:
+def plot(job_id: str, client: Client, service: Service) -> Response:
     """Training and validation loss and accuracy of every run, on shared axes."""
-    return Response(experiment_svg(_load(store, job_id, client)), media_type="image/svg+xml")
+    return Response(service.plot(job_id, client), media_type="image/svg+xml")
 
 
-def _sse(event: str, data: Any, event_id: int | None = None) -> str:
-    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
-    return head + f"data: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-async def _events(
-    request: Request, store: JobStore, job_id: str, who: Caller, poll: float
-) -> AsyncIterator[str]:
-    sent = 0
-    idle = 0.0
-    while True:
-        job = await run_in_threadpool(_load, store, job_id, who)
-        runs, total = len(job.config.losses), job.config.epochs
-        epochs = [
-            (index, run.loss, e)
-            for run in job.runs
-            for index in [job.config.losses.index(run.loss)]
-            for e in run.history
-        ]
-        for index, loss, metrics in epochs[sent:]:
-            sent += 1
-            progress = Progress(
-                loss=loss,
-                run=index + 1,
-                runs=runs,
-                epoch=metrics.epoch,
-                epochs=total,
-                fraction=(index + metrics.epoch / total) / runs,
-            )
-            # the epoch's metrics (its `loss` is the value); the loss's name is in `progress`
-            data = {**metrics.model_dump(), "progress": progress.model_dump()}
-            yield _sse("progress", data, sent)
-        if job.status in FINISHED:
-            yield _sse("end", json.loads(job.model_dump_json()), sent + 1)
-            return
-        if await request.is_disconnected():
-            return
-        await asyncio.sleep(poll)
-        idle += poll
-        if idle >= 15:
-            idle = 0.0
-            yield ": keep-alive\n\n"
+async def _frames(events: AsyncIterator[JobEvent]) -> AsyncIterator[ServerSentEvent]:
+    yield ServerSentEvent(retry=RETRY_MS)  # before any event: how soon to reconnect
+    async for event in events:
+        yield ServerSentEvent(event.data, event=event.name, id=str(event.id))
 
 
 @router.get(
     "/{job_id}/events",
-    response_class=StreamingResponse,
+    response_class=EventSourceResponse,
     responses={
         200: {"content": {"text/event-stream": {}}, "description": "SSE stream."},
         **AUTH_PROBLEMS,
     },
 )
 def events(
-    job_id: str, request: Request, client: Client, store: StoreDep, settings: SettingsDep
-) -> Any:
-    """Server-Sent Events: `progress` once per finished epoch, then `end` with the result."""
-    _load(store, job_id, client)
-    poll = min(0.5, settings.heartbeat_interval)
-    return StreamingResponse(
-        _events(request, store, job_id, client, poll),
-        media_type="text/event-stream",
-        headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-    )
+    job_id: str,
+    client: Client,
+    service: Service,
+    last_event_id: Annotated[str | None, Header(description=LAST_EVENT_ID)] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: `progress` (ids 1, 2, ...) once per finished epoch, then `end`
+    with the result; `Last-Event-ID: k` resumes after event k."""
+    stream = service.events(job_id, client, last_event_id)
+    return EventSourceResponse(_frames(stream), ping=PING_SECONDS)

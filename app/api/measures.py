@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from app.api.bodies import numeric_body_doc, read_body
+from app.api.codec import RawBody, parse_request
 from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
 from app.api.problems import PROBLEM_RESPONSES
 from app.schemas.common import MeasureOptions
@@ -22,7 +23,6 @@ from app.schemas.measures import (
     PairRequest,
     SingleRequest,
 )
-from app.schemas.payloads import RawBody, parse_request
 from app.security import numeric_guard
 from app.services import measures
 

@@ -12,7 +12,9 @@
 
 Responses are the service's own pydantic models. Every error answer raises
 :class:`DivergenceError`, which carries the problem+json document; 429 and 503 answers are
-retried with exponential backoff (honouring ``Retry-After``) before that.
+retried with exponential backoff (honouring ``Retry-After``) before that. ``follow`` reads an
+experiment's Server-Sent Events and, when the connection drops before the ``end`` event,
+reconnects with ``Last-Event-ID``, so that every event arrives once and in order.
 """
 
 from app.client._async import AsyncDivergenceClient

@@ -8,9 +8,11 @@ from collections.abc import AsyncIterator
 from typing import Any, cast
 
 import httpx
+from httpx_sse import aconnect_sse
 
 from app.client import _calls as c
 from app.client._calls import Call, Event, with_key
+from app.client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
 from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.measures import (
@@ -129,16 +131,31 @@ class AsyncDivergenceClient:
     async def experiment_plot(self, job_id: str) -> str:
         return cast(bytes, await self.send(c.experiment(job_id, "plot"))).decode()
 
-    async def follow(self, job_id: str) -> AsyncIterator[Event]:
-        async with self._http.stream("GET", f"/v1/experiments/{job_id}/events", timeout=None) as r:
-            if r.status_code >= 400:
-                await r.aread()
-                c.read(c.experiment(job_id), r)
-            parser = c.EventParser()
-            async for line in r.aiter_lines():
-                event = parser.feed(line)
-                if event is not None:
-                    yield event
+    async def follow(
+        self, job_id: str, max_reconnects: int = MAX_RECONNECTS
+    ) -> AsyncIterator[Event]:
+        """The experiment's Server-Sent Events, reconnecting as :meth:`DivergenceClient.follow`
+        does."""
+        resume = Resume(job_id, max_reconnects)
+        while True:
+            error: httpx.TransportError | None = None
+            try:
+                async with aconnect_sse(
+                    self._http, "GET", resume.path, headers=resume.headers(), timeout=STREAM_TIMEOUT
+                ) as source:
+                    if source.response.status_code >= 400:
+                        await source.response.aread()
+                        c.read(c.experiment(job_id), source.response)
+                    resume.opened()
+                    async for sse in source.aiter_sse():
+                        event = resume.accept(sse)
+                        if event is not None:
+                            yield event
+                        if resume.ended:
+                            return
+            except httpx.TransportError as exc:
+                error = exc
+            await asyncio.sleep(resume.lost(error))
 
     async def wait(
         self, job_id: str, poll: float = 1.0, timeout: float | None = None

@@ -1,10 +1,8 @@
-"""What both clients share: the request of every endpoint, errors, retries, SSE parsing."""
+"""What both clients share: the request of every endpoint, errors, retries."""
 
 from __future__ import annotations
 
 import contextlib
-import json
-from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,9 +18,7 @@ __all__ = [
     "Call",
     "DivergenceError",
     "Event",
-    "EventParser",
     "backoff",
-    "parse_events",
     "read",
     "with_key",
 ]
@@ -60,10 +56,13 @@ class Call:
 
 @dataclass(frozen=True)
 class Event:
-    """One Server-Sent Event of an experiment: ``progress`` (a dict) or ``end`` (the job)."""
+    """One Server-Sent Event of an experiment: ``progress`` (a dict: the epoch's metrics and
+    ``progress``) or ``end`` (the job, an :class:`Experiment`); ``id`` is its number in the
+    stream ("1", "2", ...)."""
 
     name: str
     data: Any
+    id: str | None = None
 
 
 def with_key(headers: dict[str, str] | None, api_key: str | None) -> dict[str, str]:
@@ -112,37 +111,6 @@ def backoff(response: httpx.Response, attempt: int) -> float | None:
         except ValueError:
             pass
     return float(min(0.25 * 2**attempt, 8.0))
-
-
-class EventParser:
-    """Reads a ``text/event-stream`` line by line; :meth:`feed` returns each finished event."""
-
-    def __init__(self) -> None:
-        self.name: str = "message"
-        self.data: list[str] = []
-
-    def feed(self, line: str) -> Event | None:
-        if line.startswith("event:"):
-            self.name = line[6:].strip()
-        elif line.startswith("data:"):
-            self.data.append(line[5:].strip())
-        elif line == "" and self.data:
-            payload = json.loads("\n".join(self.data))
-            event = Event(
-                self.name, Experiment.model_validate(payload) if self.name == "end" else payload
-            )
-            self.name, self.data = "message", []
-            return event
-        return None
-
-
-def parse_events(lines: Iterable[str]) -> Iterator[Event]:
-    """Server-Sent Events from the lines of a ``text/event-stream``."""
-    parser = EventParser()
-    for line in lines:
-        event = parser.feed(line)
-        if event is not None:
-            yield event
 
 
 def single(path: str, model: type[BaseModel], p: Any, options: dict[str, Any]) -> Call:

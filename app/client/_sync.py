@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from typing import Any, cast
 
 import httpx
+from httpx_sse import connect_sse
 
 from app.client import _calls as c
 from app.client._calls import Call, Event, with_key
+from app.client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
 from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.measures import (
@@ -134,13 +136,33 @@ class DivergenceClient:
     def experiment_plot(self, job_id: str) -> str:
         return cast(bytes, self.send(c.experiment(job_id, "plot"))).decode()
 
-    def follow(self, job_id: str) -> Iterator[Event]:
-        """The experiment's Server-Sent Events: ``progress`` per epoch, then ``end``."""
-        with self._http.stream("GET", f"/v1/experiments/{job_id}/events", timeout=None) as r:
-            if r.status_code >= 400:
-                r.read()
-                c.read(c.experiment(job_id), r)
-            yield from c.parse_events(r.iter_lines())
+    def follow(self, job_id: str, max_reconnects: int = MAX_RECONNECTS) -> Iterator[Event]:
+        """The experiment's Server-Sent Events: ``progress`` per epoch, then ``end``.
+
+        A connection lost before ``end`` is reopened with ``Last-Event-ID``, so each event
+        comes once, in order; after ``max_reconnects`` reconnects in a row without a new
+        event the error is raised (an ``httpx.TransportError``).
+        """
+        resume = Resume(job_id, max_reconnects)
+        while True:
+            error: httpx.TransportError | None = None
+            try:
+                with connect_sse(
+                    self._http, "GET", resume.path, headers=resume.headers(), timeout=STREAM_TIMEOUT
+                ) as source:
+                    if source.response.status_code >= 400:
+                        source.response.read()
+                        c.read(c.experiment(job_id), source.response)
+                    resume.opened()
+                    for sse in source.iter_sse():
+                        event = resume.accept(sse)
+                        if event is not None:
+                            yield event
+                        if resume.ended:
+                            return
+            except httpx.TransportError as exc:
+                error = exc
+            time.sleep(resume.lost(error))
 
     def wait(self, job_id: str, poll: float = 1.0, timeout: float | None = None) -> Experiment:
         """Poll until the experiment has finished; TimeoutError after ``timeout`` seconds."""

@@ -25,7 +25,9 @@ __all__ = [
     "IdentityCheck",
     "JobStatus",
     "Progress",
+    "ProgressEvent",
     "RunResult",
+    "training_fraction",
 ]
 
 if TYPE_CHECKING:
@@ -96,6 +98,22 @@ class Progress(BaseModel):
     fraction: float = Field(0.0, ge=0.0, le=1.0, description="Share of all training done.")
 
 
+def training_fraction(
+    run_index: int, runs: int, epoch: int, epochs: int, step_fraction: float = 0.0
+) -> float:
+    """The share of all training done, in [0, 1]: the runs before ``run_index`` (0-based)
+    are done, the run in progress has ``epoch`` epochs done and ``step_fraction`` of the
+    next epoch's steps. Every run has ``epochs`` epochs; runs of nothing count as none done.
+
+    The worker reports it after every batch and epoch, and the event stream of an
+    experiment numbers finished epochs with it, so that both say the same thing.
+    """
+    if runs <= 0 or epochs <= 0:
+        return 0.0
+    done = run_index + (epoch + step_fraction) / epochs
+    return min(1.0, max(0.0, done / runs))
+
+
 class EpochMetrics(BaseModel):
     """One finished epoch of one run, named as Keras names its history."""
 
@@ -105,6 +123,14 @@ class EpochMetrics(BaseModel):
     val_loss: float | None = Field(description="The loss on the validation split, if any.")
     val_accuracy: float | None
     seconds: float = Field(description="Wall-clock time of the epoch.")
+
+
+class ProgressEvent(EpochMetrics):
+    """The data of an experiment's ``progress`` event: a finished epoch's metrics (its
+    ``loss`` is the value) and where the experiment stood then (``progress.loss`` names the
+    loss)."""
+
+    progress: Progress
 
 
 class IdentityCheck(BaseModel):

@@ -1,154 +1,130 @@
-"""Experiments as the API sees them: submission limits, and job rows -> resources."""
+"""The experiment rules: who may submit how much, who sees and changes which job, and when.
+
+Every job belongs to the client that submitted it (a :class:`Caller`): another client's job
+answers 404 exactly as a missing one does, and lists show one's own jobs; an admin sees and
+changes all of them. A submit is checked against the deployment's limits, the client's rate
+window and its quota of queued jobs, in that order. A finished job cannot be cancelled
+(409); a job that is not finished cannot be deleted (409: cancel it first).
+
+The routes in ``app.api.experiments`` only translate HTTP to these methods and back.
+"""
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from collections.abc import AsyncIterator, Callable
+from typing import Protocol
 
 from app.config import Settings
-from app.errors import InvalidInputError
-from app.jobs.models import EpochRow, JobRow
-from app.schemas.experiments import (
-    Comparison,
-    ComparisonEpoch,
-    EpochMetrics,
-    Experiment,
-    ExperimentConfig,
-    IdentityCheck,
-    Progress,
-    RunResult,
-)
+from app.errors import ConflictError, InvalidInputError, NotFoundError, TooManyRequestsError
+from app.jobs.queue import JobQueue
+from app.jobs.store import JobStore, QueueFullError
+from app.jobs.wiring import enqueue_new
+from app.schemas.experiments import Experiment, ExperimentConfig, ExperimentList, JobStatus
+from app.services.callers import Caller
+from app.services.experiment_events import JobEvent, follow, resume_point
+from app.services.experiment_plot import experiment_svg
+from app.services.experiment_resources import check_limits, public_error, to_resource
 
-__all__ = ["check_limits", "comparison", "public_error", "to_resource"]
+__all__ = [
+    "Caller",
+    "Experiments",
+    "RateWindow",
+    "check_limits",
+    "public_error",
+    "to_resource",
+]
 
-KL, CE = "kl_divergence", "categorical_crossentropy"
-
-# An absolute or home-relative file path (not a URL's path, nor a lone "/"), and the host:pid
-# that the reaper names a lost worker by.
-_PATH = re.compile(r"(?<![\w/:.~])~?/[\w.@+-][^\s'\"(),;]*")
-_WORKER = re.compile(r"\bworker \S+:\d+ ")
-_MAX_ERROR = 500
-
-
-def check_limits(config: ExperimentConfig, settings: Settings) -> None:
-    """Refuse a configuration beyond the limits this deployment sets (422, naming the field)."""
-    limits: list[tuple[str, int | None, int]] = [
-        ("epochs", config.epochs, settings.max_epochs),
-        ("batch_size", config.batch_size, settings.max_batch_size),
-        ("train_samples", config.train_samples, settings.max_train_samples),
-        ("test_samples", config.test_samples, settings.max_test_samples),
-    ]
-    for name, value, limit in limits:
-        if value is not None and value > limit:
-            raise InvalidInputError(
-                [name], f"at most {limit} on this service, got {value}", "limit"
-            )
+# How long a client whose queue quota is spent should wait: about one short job's time.
+QUOTA_RETRY_AFTER = 30
 
 
-def _history(rows: list[EpochRow], loss: str) -> list[EpochMetrics]:
-    return [
-        EpochMetrics(
-            epoch=r.epoch,
-            loss=r.loss_value,
-            accuracy=r.accuracy,
-            val_loss=r.val_loss,
-            val_accuracy=r.val_accuracy,
-            seconds=r.seconds,
-        )
-        for r in rows
-        if r.loss == loss
-    ]
+class RateWindow(Protocol):
+    """A per-client rate limit: ``hit`` counts one submit or raises TooManyRequestsError."""
+
+    def hit(self, client: str) -> None: ...
 
 
-def _gap(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a - b
+class Experiments:
+    """The experiments of one deployment, as a caller may see and change them.
+
+    ``queue`` is asked for only when a job is submitted, so that reading jobs does not need
+    the queue to be reachable.
+    """
+
+    def __init__(
+        self,
+        store: JobStore,
+        settings: Settings,
+        rate: RateWindow,
+        queue: Callable[[], JobQueue],
+    ) -> None:
+        self.store, self.settings, self.rate, self.queue = store, settings, rate, queue
+
+    def submit(self, config: ExperimentConfig, who: Caller) -> Experiment:
+        """Queue ``config`` for ``who``: 422 beyond the limits, 429 beyond rate or quota."""
+        check_limits(config, self.settings)
+        self.rate.hit(who.owner)
+        quota = self.settings.max_queued_per_client
+        try:
+            job = self.store.create(config.model_dump(), owner=who.owner, max_queued=quota)
+        except QueueFullError:
+            detail = f"{quota} experiments of yours are queued already"
+            raise TooManyRequestsError(detail, QUOTA_RETRY_AFTER) from None
+        enqueue_new(self.store, self.queue(), job.id)  # a refused enqueue deletes the row
+        return to_resource(job, [], who.admin)
+
+    def page(
+        self, who: Caller, status: JobStatus | None, limit: int, cursor: str | None
+    ) -> ExperimentList:
+        """``who``'s experiments (an admin's: everybody's), newest first, ``limit`` of them."""
+        try:
+            rows, next_cursor = self.store.page(status, limit, cursor, owner=who.scope)
+        except ValueError as exc:
+            raise InvalidInputError(["cursor"], str(exc), "cursor") from None
+        epochs = self.store.epochs_of([job.id for job in rows])
+        items = [to_resource(job, epochs[job.id], who.admin) for job in rows]
+        return ExperimentList(items=items, next_cursor=next_cursor)
+
+    def get(self, job_id: str, who: Caller) -> Experiment:
+        """The experiment, or 404 when it does not exist for ``who``."""
+        job = self.store.get(job_id)
+        if job is None or not who.may_see(job.owner):
+            raise _missing(job_id)
+        return to_resource(job, self.store.epochs(job_id), who.admin)
+
+    def cancel(self, job_id: str, who: Caller) -> Experiment:
+        """A queued job never runs; a running one stops at its next batch; 409 if finished."""
+        status = self.store.request_cancel(job_id, owner=who.scope)
+        if status is None:
+            raise _missing(job_id)
+        if status in (JobStatus.SUCCEEDED, JobStatus.FAILED):
+            raise ConflictError(f"experiment {job_id} already {status}")
+        return self.get(job_id, who)
+
+    def delete(self, job_id: str, who: Caller) -> None:
+        """Remove a finished experiment and its results; 409 while it may still run."""
+        if self.store.delete(job_id, owner=who.scope):
+            return
+        job = self.store.get(job_id)
+        if job is None or not who.may_see(job.owner):
+            raise _missing(job_id)
+        raise ConflictError(f"experiment {job_id} is {job.status}; cancel it first")
+
+    def plot(self, job_id: str, who: Caller) -> str:
+        """The experiment's curves as SVG."""
+        return experiment_svg(self.get(job_id, who))
+
+    def events(
+        self, job_id: str, who: Caller, last_event_id: str | None = None
+    ) -> AsyncIterator[JobEvent]:
+        """The experiment's events after ``last_event_id`` (see ``experiment_events``).
+
+        The job is looked up now, so that a missing one is a 404 before any stream starts.
+        """
+        self.get(job_id, who)
+        poll = min(0.5, self.settings.heartbeat_interval)
+        return follow(lambda: self.get(job_id, who), resume_point(last_event_id), poll)
 
 
-def comparison(runs: list[RunResult]) -> Comparison | None:
-    """KL run against CE run: per-epoch gaps, test accuracies, and the entropy identity."""
-    by_loss = {r.loss: r for r in runs}
-    kl, ce = by_loss.get(KL), by_loss.get(CE)
-    if kl is None or ce is None or not kl.history or not ce.history:
-        return None
-    per_epoch = [
-        ComparisonEpoch(
-            epoch=k.epoch,
-            loss_gap=k.loss - c.loss,
-            accuracy_gap=k.accuracy - c.accuracy,
-            val_loss_gap=_gap(k.val_loss, c.val_loss),
-            val_accuracy_gap=_gap(k.val_accuracy, c.val_accuracy),
-        )
-        for k, c in zip(kl.history, ce.history, strict=False)
-    ]
-    accuracy = {r.loss: r.test_accuracy for r in runs if r.test_accuracy is not None}
-    identities = [r.identity for r in runs if r.identity is not None]
-    return Comparison(
-        per_epoch=per_epoch,
-        test_accuracy=accuracy,
-        test_accuracy_gap=_gap(accuracy.get(KL), accuracy.get(CE)),
-        label_entropy=identities[0].label_entropy if identities else None,
-        cross_entropy_minus_kl_equals_label_entropy=(
-            all(i.holds for i in identities) if identities else None
-        ),
-    )
-
-
-def public_error(error: str | None) -> str | None:
-    """What a job's error may tell any reader: its first line, without server paths or the
-    worker's host:pid (admins and the logs get the whole text)."""
-    if error is None:
-        return None
-    first = error.strip().splitlines()[0] if error.strip() else ""
-    text = _WORKER.sub("worker ", _PATH.sub("<path>", first))
-    return text if len(text) <= _MAX_ERROR else text[: _MAX_ERROR - 3] + "..."
-
-
-def to_resource(
-    job: JobRow, epochs: list[EpochRow], admin: bool = False, base: str = "/v1/experiments"
-) -> Experiment:
-    """The resource of ``job``; ``worker`` and the raw error only for an admin."""
-    config = ExperimentConfig.model_validate(job.config)
-    finished: dict[str, Any] = (job.result or {}).get("runs", {})
-    runs = []
-    for loss in config.losses:
-        history = _history(epochs, loss)
-        done = finished.get(loss, {})
-        if not history and not done:
-            continue
-        identity = done.get("identity")
-        runs.append(
-            RunResult(
-                loss=loss,
-                history=history,
-                test_loss=done.get("test_loss"),
-                test_accuracy=done.get("test_accuracy"),
-                train_seconds=done.get("train_seconds"),
-                seconds_per_epoch=done.get("seconds_per_epoch"),
-                identity=IdentityCheck.model_validate(identity) if identity else None,
-            )
-        )
-    progress = Progress.model_validate(
-        job.progress or {"runs": len(config.losses), "epochs": config.epochs}
-    )
-    here = f"{base}/{job.id}"
-    return Experiment(
-        id=job.id,
-        status=job.status,
-        config=config,
-        progress=progress,
-        runs=runs,
-        comparison=comparison(runs),
-        dataset=(job.result or {}).get("dataset"),
-        error=job.error if admin else public_error(job.error),
-        attempts=job.attempts,
-        worker=job.worker if admin else None,
-        created_at=job.created_at,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-        links={
-            "self": here,
-            "events": f"{here}/events",
-            "plot": f"{here}/plot.svg",
-            "cancel": f"{here}/cancel",
-        },
-    )
+def _missing(job_id: str) -> NotFoundError:
+    return NotFoundError(f"no experiment {job_id}")

@@ -18,7 +18,7 @@ import numpy as np
 
 from app import infotheory as it
 from app.catalog import DATASETS
-from app.schemas.experiments import JobStatus
+from app.schemas.experiments import JobStatus, training_fraction
 from app.worker.datasets import load
 from app.worker.model import build_model
 
@@ -63,8 +63,7 @@ class _Progress(keras.callbacks.Callback):  # type: ignore[misc]
         self.started = 0.0
 
     def _fraction(self, epoch: int, step_fraction: float) -> float:
-        per_run = (epoch + step_fraction) / self.epochs
-        return min(1.0, (self.run + per_run) / self.runs)
+        return training_fraction(self.run, self.runs, epoch, self.epochs, step_fraction)
 
     def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.steps_done = 0

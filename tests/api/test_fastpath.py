@@ -173,7 +173,7 @@ def test_colons_and_braces_inside_labels_are_only_labels(client: TestClient) -> 
 
 
 def test_small_json_parser_agrees_with_the_exact_one() -> None:
-    from app.schemas.payloads import _small_json
+    from app.api.codec.small_json import small_json as _small_json
 
     for raw in (
         b'{"p": [0.1, 0.9], "q": {"x": 1}, "smoothing": {"alpha": 0.5}}',

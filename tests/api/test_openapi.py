@@ -71,3 +71,16 @@ def test_problem_responses_are_documented() -> None:
     operation = document["paths"]["/v1/kl-divergence"]["post"]
     assert "application/problem+json" in operation["responses"]["422"]["content"]
     assert "Problem" in document["components"]["schemas"]
+
+
+def test_operation_titles_read_as_words() -> None:
+    """Swagger shows each operation's summary: "KL divergence", never "Kl Divergence"."""
+    import re
+
+    from app.main import create_app
+
+    for path, operations in create_app().openapi()["paths"].items():
+        for method, operation in operations.items():
+            summary = operation["summary"]
+            assert summary[0].isupper(), (method, path, summary)
+            assert not re.search(r"\b(Kl|Js|Svg|Png)\b", summary), (method, path, summary)

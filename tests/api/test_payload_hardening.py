@@ -22,10 +22,10 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from app.api import fastpath
+from app.api.codec import simd_json
 from app.config import Settings
 from app.limits import Deadlines
 from app.main import create_app
-from app.schemas import payloads
 
 JSON = {"content-type": "application/json"}
 NPY = {"content-type": "application/x-npy"}
@@ -77,7 +77,7 @@ def test_surrogate_pairs_are_ordinary_labels(client: TestClient) -> None:
 def test_a_large_body_with_a_lone_surrogate_is_invalid_json(client: TestClient) -> None:
     numbers = b",".join([b"0.000001"] * 300_000)
     body = b'{"p": {"\\ud800": 0.5}, "q": [' + numbers + b"]}"
-    assert len(body) > payloads._LARGE_JSON_BYTES
+    assert len(body) > simd_json.LARGE_JSON_BYTES
     r = client.post("/v1/kl-divergence", content=body, headers=JSON)
     assert r.status_code == 422 and r.json()["errors"][0]["type"] == "json_invalid"
 
@@ -134,7 +134,7 @@ def test_npy_data_must_match_the_declared_shape(client: TestClient) -> None:
 
 def _large(values: list[str]) -> bytes:
     body = ('{"p": [' + ",".join(values) + "]}").encode()
-    assert len(body) > payloads._LARGE_JSON_BYTES
+    assert len(body) > simd_json.LARGE_JSON_BYTES
     return body
 
 
@@ -186,7 +186,7 @@ def test_large_bodies_are_judged_like_small_ones(client: TestClient) -> None:
 def test_large_label_maps_are_parsed_with_duplicates_refused(client: TestClient) -> None:
     labels = {f"label{i}": 1.0 for i in range(100_000)}
     body = json.dumps({"p": labels, "normalize": True}).encode()
-    assert len(body) > payloads._LARGE_JSON_BYTES
+    assert len(body) > simd_json.LARGE_JSON_BYTES
     r = client.post("/v1/entropy", content=body, headers=JSON)
     assert r.status_code == 200 and r.json()["value"] == pytest.approx(np.log(100_000))
     duplicated = body.replace(b'"label99999"', b'"label70000"')

@@ -1,0 +1,46 @@
+"""Options given in the query string (with either kind of body)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+__all__ = ["OPTION_FIELDS", "query_options"]
+
+OPTION_FIELDS = ("unit", "normalize", "tolerance", "smoothing")
+
+
+class _QueryOptions(BaseModel):
+    """The options as query parameters, each checked on its own (as the OpenAPI says)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    unit: Literal["bits", "nats", "bans"] | None = None
+    normalize: bool | None = None
+    tolerance: float | None = Field(None, ge=0, le=0.5, allow_inf_nan=False)
+    smoothing_alpha: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False)
+    smoothing_apply_to: Literal["both", "p", "q"] | None = None
+
+
+def query_options(query: dict[str, str]) -> dict[str, Any]:
+    """Options given in the query string (``smoothing_*`` fold into ``smoothing``)."""
+    if not query:
+        return {}
+    try:
+        given = _QueryOptions.model_validate(query)
+    except ValidationError as exc:
+        errors = [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        raise RequestValidationError(errors) from None
+    options: dict[str, Any] = {
+        k: getattr(given, k)
+        for k in ("unit", "normalize", "tolerance")
+        if k in given.model_fields_set
+    }
+    if given.smoothing_alpha is not None:  # smoothing_apply_to alone changes nothing
+        smoothing: dict[str, Any] = {"alpha": given.smoothing_alpha}
+        if given.smoothing_apply_to is not None:
+            smoothing["apply_to"] = given.smoothing_apply_to
+        options["smoothing"] = smoothing
+    return options
