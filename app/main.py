@@ -15,15 +15,15 @@ from fastapi.routing import APIRoute
 from app.api import datasets, experiments, health, losses, measures, modelfit, plots
 from app.api.docs import install_docs
 from app.api.fastpath import NumericFastPath
+from app.api.limits import SizeLimits
+from app.api.metrics import Metrics
+from app.api.security import KeyGate, make_rate_limiter
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
 from app.jobs.reaper import reap_forever
 from app.jobs.wiring import get_queue, get_store
-from app.limits import SizeLimits
-from app.metrics import Metrics
 from app.schemas.measures import PairRequest, SingleRequest
 from app.schemas.problems import Problem
-from app.security import KeyGate, make_rate_limiter
 
 __all__ = ["app", "create_app"]
 

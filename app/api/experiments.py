@@ -15,9 +15,9 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import SettingsDep, StoreDep
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
+from app.api.security import caller
 from app.jobs.wiring import get_queue
 from app.schemas.experiments import Experiment, ExperimentConfig, ExperimentList, Status
-from app.security import caller
 from app.services.callers import Caller
 from app.services.experiment_events import RETRY_MS, JobEvent
 from app.services.experiments import Experiments

@@ -20,10 +20,10 @@ from starlette.datastructures import QueryParams
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.codec import RawBody
+from app.api.limits import Deadlines, accepted_content_type, is_npy, read_timeout_problem
 from app.api.measures import ENDPOINTS, INLINE_MAX_BYTES, answer
 from app.config import Settings
 from app.errors import ServiceError
-from app.limits import Deadlines, accepted_content_type, is_npy, read_timeout_problem
 
 __all__ = ["NumericFastPath"]
 

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from app.api.deps import SettingsDep
+from app.api.metrics import CONTENT_TYPE
 from app.errors import problem_response
 from app.jobs.wiring import dependency_failure, get_queue, get_store
-from app.metrics import CONTENT_TYPE
 
 __all__ = ["WorkerProbe", "router"]
 

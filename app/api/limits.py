@@ -39,7 +39,7 @@ __all__ = [
     "read_timeout_problem",
 ]
 
-_log = logging.getLogger("app.limits")
+_log = logging.getLogger("app.api.limits")
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 _CLOSE = {"connection": "close"}
 

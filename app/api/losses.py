@@ -8,8 +8,8 @@ from fastapi import APIRouter, Body, Depends
 
 from app.api.deps import SettingsDep
 from app.api.problems import PROBLEM_RESPONSES
+from app.api.security import numeric_client
 from app.schemas.losses import LossRequest, LossResponse
-from app.security import numeric_client
 from app.services import losses
 
 __all__ = ["router"]

@@ -13,6 +13,7 @@ from app.api.bodies import numeric_body_doc, read_body
 from app.api.codec import RawBody, parse_request
 from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
 from app.api.problems import PROBLEM_RESPONSES
+from app.api.security import numeric_guard
 from app.schemas.common import MeasureOptions
 from app.schemas.measures import (
     CompareResponse,
@@ -23,7 +24,6 @@ from app.schemas.measures import (
     PairRequest,
     SingleRequest,
 )
-from app.security import numeric_guard
 from app.services import measures
 
 __all__ = ["ENDPOINTS", "INLINE_MAX_BYTES", "answer", "router"]

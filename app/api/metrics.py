@@ -23,7 +23,7 @@ __all__ = ["CONTENT_TYPE", "Metrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-_log = logging.getLogger("app.metrics")
+_log = logging.getLogger("app.api.metrics")
 
 
 class _JobCollector(Collector):

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response
 from app.api.deps import SettingsDep
 from app.api.images import image_response, wants_image
 from app.api.problems import PROBLEM_RESPONSES
+from app.api.security import numeric_client
 from app.schemas.modelfit import ModelFitRequest, ModelFitResponse
-from app.security import numeric_client
 from app.services.figures import model_fit_svg
 from app.services.modelfit import fit
 

@@ -1,7 +1,7 @@
 """Who is asking: the client an experiment belongs to, and whether it may see all of them.
 
 How a caller is recognised (an API key's fingerprint, or ``ip:ADDRESS`` with keys off) is the
-HTTP layer's business (``app.security``); what a caller may see and change is this one's.
+HTTP layer's business (``app.api.security``); what a caller may see and change is this one's.
 """
 
 from __future__ import annotations

@@ -23,8 +23,8 @@ with warnings.catch_warnings():
 
 from app.api import fastpath
 from app.api.codec import simd_json
+from app.api.limits import Deadlines
 from app.config import Settings
-from app.limits import Deadlines
 from app.main import create_app
 
 JSON = {"content-type": "application/json"}
@@ -252,7 +252,7 @@ def test_a_client_leaving_mid_body_is_one_info_line(
         asyncio.run(app(scope, receive, send))
     assert sent == []
     records = [r for r in caplog.records if r.levelno >= logging.INFO and r.name.startswith("app")]
-    assert [(r.name, r.levelname) for r in records] == [("app.limits", "INFO")]
+    assert [(r.name, r.levelname) for r in records] == [("app.api.limits", "INFO")]
     assert "10.0.0.7:5555 went away during the body of POST " + path in records[0].getMessage()
     assert records[0].exc_info is None
 

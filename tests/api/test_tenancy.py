@@ -14,10 +14,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
+from app.api.security import Caller, KeyGate, UnauthorizedError, identify
 from app.config import Settings
 from app.jobs.wiring import get_store
 from app.main import create_app
-from app.security import Caller, KeyGate, UnauthorizedError, identify
 from app.services.experiments import public_error
 
 JOB = {"dataset": "synthetic", "epochs": 1}

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from app.api.security import RateLimiter, RedisRateLimiter, TooManyRequestsError, make_rate_limiter
 from app.config import Settings
-from app.security import RateLimiter, RedisRateLimiter, TooManyRequestsError, make_rate_limiter
 from tests.e2e.servers import PrivateRedis
 from tests.e2e.services import Services
 

@@ -16,7 +16,7 @@ from numpy.lib import format as npy
 from numpy.typing import NDArray
 
 from app.api.codec.errors import body_error
-from app.limits import BodyTooLargeError
+from app.api.limits import BodyTooLargeError
 
 __all__ = ["NPY", "NPY_SLACK_BYTES", "from_npy", "parse_npy"]
 
