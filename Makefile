@@ -53,7 +53,7 @@ docs: install  ## regenerate the settings table in docs/deploy.md from app/confi
 openapi: install  ## regenerate the committed OpenAPI document
 	$(BIN)/python -m app.openapi > openapi/openapi.json
 
-bench: install  ## kernels against scipy (seconds)
+bench: install  ## kernels against the numpy one-liner and scipy, interleaved (a minute or two)
 	$(BIN)/python benchmarks/kernels.py
 
 bench-http: install  ## the service over HTTP on loopback against scipy in-process (needs wrk)
