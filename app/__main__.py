@@ -180,6 +180,7 @@ def main() -> None:
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,
+            access_log=settings.access_log,
             # X-Forwarded-* only from the proxies configured (uvicorn trusts 127.0.0.1 by
             # default, which lets any local client pose as many addresses)
             proxy_headers=bool(settings.trusted_proxies.strip()),

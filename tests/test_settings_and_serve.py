@@ -161,5 +161,18 @@ def test_make_run_prints_no_library_chatter(tmp_path: Path) -> None:
             proc.wait(timeout=40)
     text = log.read_text()
     assert "worker" in text and "ready" in text and "migrated" in text
-    for chatter in ("absl", "oneDNN", "alembic", "huey.consumer", "tensorflow"):
+    for chatter in ("absl", "oneDNN", "alembic", "huey.consumer", "tensorflow", '"GET /readyz'):
         assert chatter not in text, f"{chatter!r} in:\n{text}"
+
+
+def test_access_lines_only_when_asked(tmp_path: Path) -> None:
+    from tests.e2e.services import Services
+
+    svc = Services(tmp_path, DIVERGENCE_LOG_LEVEL="info", DIVERGENCE_ACCESS_LOG="true")
+    try:
+        svc.start_api()
+        assert svc.http.get("/healthz").status_code == 200
+        svc.stop_api()
+        assert '"GET /healthz HTTP/1.1" 200' in svc.log("api")
+    finally:
+        svc.close()
