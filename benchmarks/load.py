@@ -5,7 +5,7 @@ Starts ``python -m app`` (the API and its embedded worker) on a private data dir
 runs wrk with a mix of entropy, KL, JS, compare, model-fit and loss requests, submits three
 small synthetic experiments during the run, and checks: zero socket errors, zero non-2xx
 answers, and every experiment succeeded. Prints a summary and writes
-benchmarks/results/load.txt. Traffic goes to 127.0.0.1 only; the run stops by itself.
+its output (saved with --write FILE). Traffic goes to 127.0.0.1 only; the run stops by itself.
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-RESULTS = Path(__file__).parent / "results" / "load.txt"
 DURATION, CONNECTIONS = 30, 64
 
 REQUESTS = [
@@ -141,8 +140,8 @@ def main() -> int:
         "PASS" if ok else "FAIL",
     ]
     print("\n".join(lines))
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text("\n".join(lines) + "\n")
+    if "--write" in sys.argv:  # --write FILE: also save the table (nothing is written otherwise)
+        Path(sys.argv[sys.argv.index("--write") + 1]).write_text("\n".join(lines) + "\n")
     return 0 if ok else 1
 
 
