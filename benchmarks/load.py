@@ -4,8 +4,8 @@ for 30 s (wrk), while experiments submitted meanwhile must all complete.
 Starts ``python -m app`` (the API and its embedded worker) on a private data directory,
 runs wrk with a mix of entropy, KL, JS, compare, model-fit and loss requests, submits three
 small synthetic experiments during the run, and checks: zero socket errors, zero non-2xx
-answers, and every experiment succeeded. Prints a summary and writes
-its output (saved with --write FILE). Traffic goes to 127.0.0.1 only; the run stops by itself.
+answers, and every experiment succeeded. Prints a summary (saved with --write FILE).
+Traffic goes to 127.0.0.1 only; the run stops by itself.
 """
 
 from __future__ import annotations
