@@ -6,22 +6,56 @@ returns values in ``"bits"``, ``"nats"`` (default) or ``"bans"``.
 """
 
 from app.infotheory._arrays import Float64Array
+from app.infotheory.chi_square import neyman_chi_square, pearson_chi_square
 from app.infotheory.divergence import cross_entropy, infinite_events, kl_divergence
 from app.infotheory.entropy import entropy, self_information
+from app.infotheory.hellinger import (
+    bhattacharyya_coefficient,
+    bhattacharyya_distance,
+    hellinger_distance,
+)
+from app.infotheory.jeffreys import jeffreys_divergence
 from app.infotheory.jensen_shannon import js_distance, js_divergence
+from app.infotheory.perplexity import cross_perplexity, perplexity
+from app.infotheory.renyi import renyi_divergence, renyi_entropy
+from app.infotheory.stability import PSI_BANDS, PsiBand, population_stability_index, psi_band
+from app.infotheory.total_variation import total_variation
+from app.infotheory.tsallis import tsallis_divergence, tsallis_entropy
 from app.infotheory.units import NATS_PER_UNIT, UNITS, Unit, nats_per_unit
+from app.infotheory.wasserstein import wasserstein_distance
+from app.infotheory.weighted_jensen_shannon import WEIGHTS_TOLERANCE, weighted_js_divergence
 
 __all__ = [
     "NATS_PER_UNIT",
+    "PSI_BANDS",
     "UNITS",
+    "WEIGHTS_TOLERANCE",
     "Float64Array",
+    "PsiBand",
     "Unit",
+    "bhattacharyya_coefficient",
+    "bhattacharyya_distance",
     "cross_entropy",
+    "cross_perplexity",
     "entropy",
+    "hellinger_distance",
     "infinite_events",
+    "jeffreys_divergence",
     "js_distance",
     "js_divergence",
     "kl_divergence",
     "nats_per_unit",
+    "neyman_chi_square",
+    "pearson_chi_square",
+    "perplexity",
+    "population_stability_index",
+    "psi_band",
+    "renyi_divergence",
+    "renyi_entropy",
     "self_information",
+    "total_variation",
+    "tsallis_divergence",
+    "tsallis_entropy",
+    "wasserstein_distance",
+    "weighted_js_divergence",
 ]
