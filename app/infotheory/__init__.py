@@ -16,6 +16,13 @@ from app.infotheory.hellinger import (
 )
 from app.infotheory.jeffreys import jeffreys_divergence
 from app.infotheory.jensen_shannon import js_distance, js_divergence
+from app.infotheory.matrix import (
+    BLOCK_BYTES,
+    MATRIX_MEASURES,
+    MatrixMeasure,
+    nearest,
+    pairwise,
+)
 from app.infotheory.perplexity import cross_perplexity, perplexity
 from app.infotheory.renyi import renyi_divergence, renyi_entropy
 from app.infotheory.stability import PSI_BANDS, PsiBand, population_stability_index, psi_band
@@ -26,11 +33,14 @@ from app.infotheory.wasserstein import wasserstein_distance
 from app.infotheory.weighted_jensen_shannon import WEIGHTS_TOLERANCE, weighted_js_divergence
 
 __all__ = [
+    "BLOCK_BYTES",
+    "MATRIX_MEASURES",
     "NATS_PER_UNIT",
     "PSI_BANDS",
     "UNITS",
     "WEIGHTS_TOLERANCE",
     "Float64Array",
+    "MatrixMeasure",
     "PsiBand",
     "Unit",
     "bhattacharyya_coefficient",
@@ -45,7 +55,9 @@ __all__ = [
     "js_divergence",
     "kl_divergence",
     "nats_per_unit",
+    "nearest",
     "neyman_chi_square",
+    "pairwise",
     "pearson_chi_square",
     "perplexity",
     "population_stability_index",
