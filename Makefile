@@ -6,7 +6,12 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: install run api worker test quick check browser lint format docs openapi bench bench-http bench-experiment load constraints docker-lint clean
 
-install: $(STAMP)
+install: $(STAMP)  ## the virtual environment; Debian's Fashion-MNIST too where root has apt
+	@if [ -d /usr/share/datasets/fashion-mnist ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  { apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist >/dev/null; } \
+	    || echo "note: apt-get could not install dataset-fashion-mnist; experiments offline use synthetic"; \
+	else echo "note: no Fashion-MNIST in /usr/share/datasets (apt-get install dataset-fashion-mnist)"; fi
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,8 +52,9 @@ format: install
 	$(BIN)/ruff format app tests benchmarks
 	$(BIN)/ruff check --fix app tests benchmarks
 
-docs: install  ## regenerate the settings table in docs/deploy.md from app/config.py
+docs: install  ## regenerate the settings table (docs/deploy.md) and the measures table (docs/api.md)
 	$(BIN)/python -m app.config docs/deploy.md
+	$(BIN)/python -m app.measures docs/api.md
 
 openapi: install  ## regenerate the committed OpenAPI document
 	$(BIN)/python -m app.openapi > openapi/openapi.json

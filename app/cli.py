@@ -5,6 +5,7 @@
     divergence serve                       # the API and one worker (what `make run` runs)
     divergence worker                      # one worker
     divergence kl p.json q.json --unit bits
+    divergence hellinger p.json q.json       # every measure of the registry is a command
     echo '[0.5, 0.5]' | divergence entropy - --unit bits
     divergence experiment run --dataset synthetic --epochs 3 --watch
     divergence experiment show ID
@@ -29,19 +30,15 @@ import httpx
 from pydantic import BaseModel
 
 from app.client import DivergenceClient, DivergenceError
+from app.measures import MEASURES as REGISTRY
+from app.measures import Measure
 from app.schemas.common import Unit
 from app.schemas.experiments import JobStatus
 
 __all__ = ["main", "main_exit"]
 
-MEASURES = {
-    "information": ("information", 1),
-    "entropy": ("entropy", 1),
-    "cross-entropy": ("cross_entropy", 2),
-    "kl": ("kl_divergence", 2),
-    "js": ("js_divergence", 2),
-    "compare": ("compare", 2),
-}
+# one command per entry of the measure registry
+MEASURES: dict[str, Measure] = {measure.command: measure for measure in REGISTRY}
 
 
 def _read(source: str, stdin: TextIO) -> Any:
@@ -77,14 +74,16 @@ def _print(result: BaseModel, as_json: bool, rows: list[tuple[str, Any]], out: T
 
 
 def _measure(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
-    method, arity = MEASURES[args.command]
+    measure = MEASURES[args.command]
     if [args.p, args.q].count("-") > 1:
         raise SystemExit("divergence: only one of p and q can come from standard input")
-    values = [_read(src, sys.stdin) for src in [args.p, args.q][:arity]]
-    options = {"unit": args.unit, "normalize": args.normalize or None}
-    result = getattr(client, method)(*values, **options)
+    values = [_read(src, sys.stdin) for src in [args.p, args.q][: measure.arity]]
+    options = {"normalize": args.normalize or None}
+    if measure.has_unit:
+        options["unit"] = args.unit
+    result = getattr(client, measure.name)(*values, **options)
     data = result.model_dump(mode="json")
-    if args.command == "compare":
+    if isinstance(data["value"], dict):  # several measures in one answer (compare)
         rows = list(data["value"].items())
     else:
         rows = [(k, v) for k, v in data.items() if k not in ("smoothing",) and v is not None]
@@ -206,15 +205,20 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int)
     serve.add_argument("--no-worker", action="store_true", help="the API alone")
     sub.add_parser("worker", help="run one worker")
-    for name, (_, arity) in MEASURES.items():
+    for name, measure in MEASURES.items():
+        arguments = "p" if measure.arity == 1 else "p and q"
         cmd = sub.add_parser(
-            name, help=f"{name} of {'p' if arity == 1 else 'p and q'}", parents=[common]
+            name,
+            help=f"{measure.title} of {arguments}",
+            description=f"{measure.summary} {measure.formula}, in {measure.bounds}.",
+            parents=[common],
         )
         cmd.add_argument("p", help="JSON file, or - for standard input")
-        if arity == 2:
+        if measure.arity == 2:
             cmd.add_argument("q", help="JSON file, or - for standard input")
         cmd.set_defaults(q=None)
-        cmd.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
+        if measure.has_unit:
+            cmd.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
         cmd.add_argument("--normalize", action="store_true")
     experiment = sub.add_parser("experiment", help="loss-comparison experiments", parents=[common])
     actions = experiment.add_subparsers(dest="action", required=True)

@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from app.catalog import default_data_dirs
+
 __all__ = ["Settings", "get_settings", "settings_or_exit"]
 
 
@@ -59,6 +61,12 @@ class Settings(BaseSettings):
     )
     keras_home: Path = Field(
         Path("~/.keras"), description="Keras cache (KERAS_HOME); data sets live in datasets/."
+    )
+    data_dirs: str | None = Field(
+        None,
+        description="Comma-separated directories searched in order for the data sets' files "
+        "(Debian's layout, fashion-mnist/*.gz, or Keras' cache layout); default: "
+        "/usr/share/datasets, then datasets/ in keras_home.",
     )
     worker_alive_file: Path | None = Field(
         None,
@@ -187,6 +195,13 @@ class Settings(BaseSettings):
     @property
     def keras_cache(self) -> Path:
         return self.keras_home.expanduser()
+
+    @property
+    def dataset_dirs(self) -> tuple[Path, ...]:
+        """Where data set files are looked for, in order (``data_dirs``, else the default)."""
+        if self.data_dirs is None:
+            return default_data_dirs(self.keras_cache)
+        return tuple(Path(d.strip()).expanduser() for d in self.data_dirs.split(",") if d.strip())
 
 
 def settings_or_exit() -> Settings:

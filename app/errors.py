@@ -48,6 +48,8 @@ __all__ = [
     "TooManyRequestsError",
     "install_problem_handlers",
     "problem_response",
+    "service_problem",
+    "validation_problem",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -187,29 +189,41 @@ def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     return out
 
 
-async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
+def validation_problem(exc: RequestValidationError, instance: str) -> JSONResponse:
+    """422 problem+json for request validation errors (the first few, with their count)."""
     errors = _validation_errors(exc)
     total = exc.total if isinstance(exc, CappedValidationError) else len(exc.errors())
     detail = f"{_describe(errors[0]['loc'])}: {errors[0]['msg']}" if errors else "invalid request"
     if total > len(errors):
         detail += f" (and {total - 1} more errors; the first {len(errors)} are listed)"
-    return problem_response(422, detail, request.url.path, errors=errors, error_count=total)
+    return problem_response(422, detail, instance, errors=errors, error_count=total)
+
+
+def service_problem(
+    exc: ServiceError, instance: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """problem+json for an error the service raised on purpose, with its status and title."""
+    return problem_response(
+        exc.status,
+        exc.detail,
+        instance,
+        title=exc.title,
+        errors=exc.errors(),
+        headers={**(exc.headers or {}), **(headers or {})} or None,
+    )
+
+
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return validation_problem(exc, request.url.path)
 
 
 async def _on_service_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ServiceError)
-    headers = exc.headers
+    headers = None
     if isinstance(exc, DependencyUnavailableError):
-        headers = {**(headers or {}), "Retry-After": str(retry_after(request))}
-    return problem_response(
-        exc.status,
-        exc.detail,
-        request.url.path,
-        title=exc.title,
-        errors=exc.errors(),
-        headers=headers,
-    )
+        headers = {"Retry-After": str(retry_after(request))}
+    return service_problem(exc, request.url.path, headers)
 
 
 def retry_after(request: Request) -> int:

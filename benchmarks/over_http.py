@@ -5,8 +5,8 @@ Starts ``python -m app`` (uvicorn, the API alone) and measures, in one run:
 a. the framework ceiling: requests per second of ``GET /healthz`` against
    ``POST /v1/kl-divergence`` with a 10-element pair, same server, concurrency 32 (wrk),
    with p50 and p99 latency. Target: the endpoint reaches at least 85% of the ceiling.
-   Small numeric requests skip the router (app/api/fastpath.py) while /healthz does not, so
-   the table also shows the server's floor: a bare ASGI app (benchmarks/bare_asgi.py) on the
+   The numeric endpoints are raw ASGI routes in the router (app/api/measures.py); the
+   table also shows the server's floor: a bare ASGI app (benchmarks/bare_asgi.py) on the
    same uvicorn settings, and the endpoint's share of that.
 b. an n = 10**6 pair end to end, JSON and binary (.npy) bodies, against
    ``scipy.stats.entropy`` in-process on the same arrays, and against the time the fastest

@@ -1,33 +1,14 @@
-"""Reading request bodies into one buffer that grows with the bytes that arrive."""
+"""The OpenAPI description of the numeric endpoints' bodies: JSON (the request model) or one
+``.npy`` array, whose options come in the query string. (The endpoints read their bodies
+themselves: ``app.api.measures``.)"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
+from app.api.codec import NPY
 
-from app.api.codec import NPY, RawBody
-
-__all__ = ["numeric_body_doc", "read_body"]
-
-
-async def read_body(request: Request) -> RawBody:
-    """The whole body, in one buffer that grows as chunks arrive.
-
-    Never sized from the Content-Length: a client may announce 512 MiB and send six bytes.
-    Appending to a bytearray reallocates in place (large blocks are remapped, not copied),
-    so a large body costs about its own size; a one-chunk body is kept as it came."""
-    data: bytes | bytearray = b""
-    async for chunk in request.stream():
-        if not data:
-            data = chunk
-            continue
-        if not isinstance(data, bytearray):
-            data = bytearray(data)
-        data += chunk
-    return RawBody(
-        request.headers.get("content-type", "application/json"), data, dict(request.query_params)
-    )
+__all__ = ["numeric_body_doc"]
 
 
 _NPY_OPTIONS = [
@@ -48,15 +29,18 @@ _NPY_OPTIONS = [
 ]  # fmt: skip
 
 
-def numeric_body_doc(model: str, examples: dict[str, Any], pair: bool) -> dict[str, Any]:
-    """OpenAPI for a body that is JSON (the model) or one .npy array."""
+def numeric_body_doc(
+    model: str, examples: dict[str, Any], pair: bool, unit: bool = True
+) -> dict[str, Any]:
+    """OpenAPI for a body that is JSON (the model) or one .npy array, and the query options of
+    the .npy body (``unit`` only for a measure that has one)."""
     layout = (
         "p and q stacked in one array: shape (2, n), or (2, rows, n) for a batch"
         if pair
         else "p: shape (n,), or (rows, n) for a batch"
     )
     return {
-        "parameters": _NPY_OPTIONS,
+        "parameters": [p for p in _NPY_OPTIONS if unit or p["name"] != "unit"],
         "requestBody": {
             "required": True,
             "content": {

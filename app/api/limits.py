@@ -33,9 +33,7 @@ __all__ = [
     "BodyTooLargeError",
     "Deadlines",
     "SizeLimits",
-    "accepted_content_type",
     "body_headers",
-    "is_npy",
     "read_timeout_problem",
 ]
 
@@ -58,16 +56,13 @@ def _media(content_type: bytes | None) -> bytes:
     return b"" if content_type is None else content_type.split(b";")[0].strip().lower()
 
 
-def accepted_content_type(content_type: bytes | None) -> bool:
-    media = _media(content_type)
-    return media in (b"", b"application/json", b"application/x-npy") or (
+_NPY = b"application/x-npy"
+
+
+def _accepted_media(media: bytes) -> bool:
+    return media in (b"", b"application/json", _NPY) or (
         media.startswith(b"application/") and media.endswith(b"+json")
     )
-
-
-def is_npy(content_type: bytes | None) -> bool:
-    """Whether the body is an .npy array (it has the binary size limit)."""
-    return _media(content_type) == b"application/x-npy"
 
 
 def body_headers(headers: list[tuple[bytes, bytes]]) -> tuple[bytes | None, bytes | None, str]:
@@ -165,8 +160,8 @@ class SizeLimits:
         self.read_timeout = read_timeout
         self.deadlines = Deadlines()
 
-    def _limit(self, content_type: bytes | None, path: str) -> tuple[int, str]:
-        if is_npy(content_type):
+    def _limit(self, npy: bool, path: str) -> tuple[int, str]:
+        if npy:
             return self.binary_bytes, "DIVERGENCE_MAX_BINARY_BYTES"
         if (
             self.document_bytes is not None
@@ -185,26 +180,38 @@ class SizeLimits:
         if problem:
             await problem_response(400, problem, path, headers=_CLOSE)(scope, receive, send)
             return
-        if not accepted_content_type(content_type):
+        media = _media(content_type)
+        if not _accepted_media(media):
             shown = (content_type or b"").decode("latin-1")
             detail = f"unsupported Content-Type {shown!r}: send application/json"
             if path.startswith("/v1/") and "x-npy" not in shown:
                 detail += " (or application/x-npy to the numeric endpoints)"
             await problem_response(415, detail, path)(scope, receive, send)
             return
-        limit, setting = self._limit(content_type, path)
-        too_large = f"the body is larger than this service's limit of {limit} bytes ({setting})"
+        limit, setting = self._limit(media == _NPY, path)
         if announced is not None and announced.isdigit():
             if int(announced) > limit:
-                await problem_response(413, too_large, path)(scope, receive, send)
+                await problem_response(413, _too_large(limit, setting), path)(scope, receive, send)
                 return
-            limit = -1  # the server delivers no more than the announced length
-        guarded = _Guarded(self.app, self.deadlines, self.read_timeout, limit, too_large)
+            # the server delivers no more than the announced length: only the deadline
+            guarded = _Guarded(self.app, self.deadlines, self.read_timeout, -1, "")
+        else:
+            too_large = _too_large(limit, setting)
+            guarded = _Guarded(self.app, self.deadlines, self.read_timeout, limit, too_large)
         await guarded(scope, receive, send)
+
+
+def _too_large(limit: int, setting: str) -> str:
+    return f"the body is larger than this service's limit of {limit} bytes ({setting})"
 
 
 class _Guarded:
     """One request whose body is read within a deadline and, with ``limit`` >= 0, counted."""
+
+    __slots__ = (
+        "app", "complete", "deadlines", "failure", "gone", "limit", "seen", "started", "timeout",
+        "too_large",
+    )  # fmt: skip
 
     def __init__(
         self, app: ASGIApp, deadlines: Deadlines, timeout: float, limit: int, too_large: str

@@ -1,40 +1,58 @@
-"""The synchronous numeric endpoints under ``/v1``: JSON or ``.npy`` bodies."""
+"""The numeric endpoints under ``/v1``, one per entry of the measure registry: JSON or ``.npy``.
+
+They are the service's hot path, and for a short distribution the framework's per-request
+work (building a Request, solving dependencies, building a Response) would cost more than
+parsing, validating and computing together. So each is a raw ASGI endpoint in the router
+(starlette treats a class endpoint of a ``Route`` as an ASGI app): the router, the size limits,
+the body deadline and the metrics see it like any other route, and the endpoint reads the
+body, checks the key (``numeric_guard``), parses it once, and answers, invalid input included,
+as problem+json. Anything else it raises is a fault, logged and answered 500 by the app's
+handlers. FastAPI documents only its own routes, so :func:`operations` writes these
+operations from the registry; ``app.main`` adds them to the OpenAPI document.
+"""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Request, Response
-from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import QueryParams, URLPath
+from starlette.requests import Request
+from starlette.routing import BaseRoute, Match, NoMatchFound, Route
+from starlette.types import Receive, Scope, Send
 
-from app.api.bodies import numeric_body_doc, read_body
+from app.api.bodies import numeric_body_doc
 from app.api.codec import RawBody, parse_request
 from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_guard
-from app.schemas.common import MeasureOptions
-from app.schemas.measures import (
-    CompareResponse,
-    DivergenceResponse,
-    EntropyResponse,
-    InformationResponse,
-    JSResponse,
-    PairRequest,
-    SingleRequest,
-)
-from app.services import measures
+from app.errors import ServiceError, service_problem, validation_problem
+from app.measures import MEASURES, Measure
+from app.schemas.common import UnitlessOptions
+from app.services import measures as services
 
-__all__ = ["ENDPOINTS", "INLINE_MAX_BYTES", "answer", "router"]
+__all__ = [
+    "ENDPOINTS",
+    "INLINE_MAX_BYTES",
+    "MeasureEndpoint",
+    "NumericRoutes",
+    "answer",
+    "operations",
+    "routes",
+]
 
-
-Model = TypeVar("Model", bound=MeasureOptions)
+Model = TypeVar("Model", bound=UnitlessOptions)
 
 # Below this body size the whole request (parse, validate, compute, serialise) takes tens of
 # microseconds, less than a hop to the thread pool: it runs on the event loop. Larger bodies
 # (milliseconds of numpy) go to the thread pool, so the loop never blocks on them.
 INLINE_MAX_BYTES = 16 * 1024
+
+_JSON_HEADERS = (b"content-type", b"application/json")
 
 
 def answer(
@@ -44,7 +62,8 @@ def answer(
     pair: bool,
     work: Callable[[Model], BaseModel],
 ) -> bytes:
-    """The JSON answer to one numeric request; invalid input raises RequestValidationError.
+    """The JSON answer to one numeric request; invalid input raises RequestValidationError
+    (or InvalidInputError, a ServiceError).
 
     ``tolerance`` is the deployment's default (DIVERGENCE_DEFAULT_TOLERANCE), used when the
     request gives none."""
@@ -54,79 +73,148 @@ def answer(
     return work(request).model_dump_json().encode()
 
 
-def _answer(
-    body: RawBody,
-    tolerance: float,
-    model: type[Model],
-    pair: bool,
-    work: Callable[[Model], BaseModel],
-) -> Response:
-    return Response(answer(body, tolerance, model, pair, work), media_type="application/json")
+async def _read(receive: Receive) -> bytes | bytearray | None:
+    """The whole body, in one buffer that grows as chunks arrive (never sized from the
+    Content-Length); None when the client went away first. The size limit and the deadline
+    are the SizeLimits middleware's, which wraps ``receive``."""
+    data: bytes | bytearray = b""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        if not data:
+            data = chunk
+        elif chunk:
+            if not isinstance(data, bytearray):
+                data = bytearray(data)
+            data += chunk
+        if not message.get("more_body", False):
+            return data
 
 
-async def _respond(
-    request: Request, model: type[Model], pair: bool, work: Callable[[Model], BaseModel]
-) -> Response:
-    """Parse, compute and serialise once (pydantic-core), inline or in the thread pool.
-
-    The body is read here rather than by a dependency: on a 10-event request that saves a
-    third of the framework's time."""
-    numeric_guard(request)
-    body = await read_body(request)
-    tolerance = request.app.state.settings.default_tolerance
-    if len(body.data) <= INLINE_MAX_BYTES:
-        return _answer(body, tolerance, model, pair, work)
-    return await run_in_threadpool(_answer, body, tolerance, model, pair, work)
+def _content_type(scope: Scope) -> str:
+    for name, value in scope["headers"]:
+        if name == b"content-type":  # the size limits refuse a repeated one
+            return str(value.decode("latin-1"))
+    return "application/json"
 
 
-router = APIRouter(prefix="/v1", tags=["measures"], responses=PROBLEM_RESPONSES)
+class MeasureEndpoint:
+    """``POST /v1/{path}`` of one measure, as a raw ASGI app."""
 
-# path -> (request model, whether it is a pair, the service function); the routes below and
-# the ASGI fast path (app.api.fastpath) both serve from this table.
-ENDPOINTS: dict[str, tuple[type[BaseModel], bool, Callable[[Any], BaseModel]]] = {
-    "/v1/information": (SingleRequest, False, measures.information),
-    "/v1/entropy": (SingleRequest, False, measures.entropy),
-    "/v1/cross-entropy": (PairRequest, True, measures.cross_entropy),
-    "/v1/kl-divergence": (PairRequest, True, measures.kl_divergence),
-    "/v1/js-divergence": (PairRequest, True, measures.js_divergence),
-    "/v1/compare": (PairRequest, True, measures.compare),
-}
+    def __init__(self, measure: Measure) -> None:
+        self.measure = measure
+        self.model = measure.request
+        self.pair = measure.arity == 2
+        # the registry names the service function: a measure without one fails at import
+        self.work: Callable[[Any], BaseModel] = getattr(services, measure.name)
 
-SINGLE = numeric_body_doc("SingleRequest", SINGLE_EXAMPLES, pair=False)
-PAIR = numeric_body_doc("PairRequest", PAIR_EXAMPLES, pair=True)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        settings = scope["app"].state.settings
+        try:
+            if settings.numeric_access == "keyed":
+                numeric_guard(Request(scope))
+        except ServiceError as exc:
+            await service_problem(exc, scope["path"])(scope, receive, send)
+            return
+        data = await _read(receive)
+        if data is None:
+            return  # nobody to answer; the size limits log it
+        query = dict(QueryParams(scope["query_string"])) if scope["query_string"] else {}
+        body = RawBody(_content_type(scope), data, query)
+        tolerance: float = settings.default_tolerance
+        try:
+            if len(data) <= INLINE_MAX_BYTES:
+                content = answer(body, tolerance, self.model, self.pair, self.work)
+            else:
+                content = await run_in_threadpool(
+                    answer, body, tolerance, self.model, self.pair, self.work
+                )
+        except (RequestValidationError, ServiceError) as exc:
+            # bad input, not a fault: its traceback is of no use, and its frames would keep
+            # the thread's simdjson parser busy (documents still referenced) until collected
+            exc.__traceback__ = None
+            problem = (
+                validation_problem(exc, scope["path"])
+                if isinstance(exc, RequestValidationError)
+                else service_problem(exc, scope["path"])
+            )
+            del body, data  # freed before the answer goes out (below)
+            await problem(scope, receive, send)
+            return
+        # free the body before the answer goes out: the client may measure, or send the next
+        # request, as soon as it has the answer, before this coroutine returns
+        del body, data
+        headers = [(b"content-length", str(len(content)).encode()), _JSON_HEADERS]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": content})
 
 
-@router.post("/information", response_model=InformationResponse, openapi_extra=SINGLE)
-async def information(request: Request) -> Response:
-    """Self-information -log p(x) of every event: rare events carry more information."""
-    return await _respond(request, *ENDPOINTS["/v1/information"])
+# route -> the measure's endpoint; the size limits give these paths the numeric JSON limit
+ENDPOINTS: dict[str, MeasureEndpoint] = {m.route: MeasureEndpoint(m) for m in MEASURES}
+
+# one route per measure; app.main puts them in the app's router behind one NumericRoutes
+routes: list[Route] = [
+    Route(route, endpoint, methods=["POST"], name=endpoint.measure.name, include_in_schema=False)
+    for route, endpoint in ENDPOINTS.items()
+]
 
 
-@router.post("/entropy", response_model=EntropyResponse, openapi_extra=SINGLE)
-async def entropy(request: Request) -> Response:
-    """Shannon entropy H(p) = -sum p log p, the expected self-information."""
-    return await _respond(request, *ENDPOINTS["/v1/entropy"])
+class NumericRoutes(BaseRoute):
+    """The numeric routes as one entry of the app's routing table, matched by one dict lookup
+    on the path rather than a regular expression per route (they have no path parameters).
+
+    A match puts the measure's own ``Route`` in ``scope["route"]`` (metrics label requests
+    with its path), and that route handles the request: 405 with ``Allow`` for a method
+    other than POST, as any route."""
+
+    def __init__(self, routes: list[Route]) -> None:
+        self.by_path = {route.path: (route, frozenset(route.methods or ())) for route in routes}
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        path, root = scope["path"], scope.get("root_path")
+        if root and path.startswith(root):  # as the other routes see it (starlette)
+            path = path[len(root) :]
+        found = self.by_path.get(path)
+        if found is None:
+            return Match.NONE, {}
+        route, methods = found
+        child = {"endpoint": route.endpoint, "path_params": {}, "route": route}
+        return (Match.FULL if scope["method"] in methods else Match.PARTIAL), child
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await scope["route"].handle(scope, receive, send)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        for route, _ in self.by_path.values():
+            with contextlib.suppress(NoMatchFound):
+                return route.url_path_for(name, **path_params)
+        raise NoMatchFound(name, path_params)
 
 
-@router.post("/cross-entropy", response_model=DivergenceResponse, openapi_extra=PAIR)
-async def cross_entropy(request: Request) -> Response:
-    """Cross-entropy H(p, q) = -sum p log q: infinite where p > 0 and q = 0."""
-    return await _respond(request, *ENDPOINTS["/v1/cross-entropy"])
+def _operation(measure: Measure) -> dict[str, Any]:
+    model = measure.request.__name__
+    examples = SINGLE_EXAMPLES if measure.arity == 1 else PAIR_EXAMPLES
+    if not measure.has_unit:
+        examples = {
+            name: {**example, "value": {k: v for k, v in example["value"].items() if k != "unit"}}
+            for name, example in examples.items()
+        }
+    schema = {"$ref": f"#/components/schemas/{measure.response.__name__}"}
+    ok = {"description": "Successful Response", "content": {"application/json": {"schema": schema}}}
+    return {
+        "tags": ["measures"],
+        "summary": measure.title,
+        "description": measure.description,
+        "operationId": f"{measure.name}{measure.route}_post".replace("/", "_").replace("-", "_"),
+        **numeric_body_doc(model, examples, pair=measure.arity == 2, unit=measure.has_unit),
+        "responses": {"200": ok, **{str(k): v for k, v in PROBLEM_RESPONSES.items()}},
+    }
 
 
-@router.post("/kl-divergence", response_model=DivergenceResponse, openapi_extra=PAIR)
-async def kl_divergence(request: Request) -> Response:
-    """Kullback-Leibler divergence D(p || q) = sum p log(p / q), not symmetric."""
-    return await _respond(request, *ENDPOINTS["/v1/kl-divergence"])
-
-
-@router.post("/js-divergence", response_model=JSResponse, openapi_extra=PAIR)
-async def js_divergence(request: Request) -> Response:
-    """Jensen-Shannon divergence (as `value`) and distance (its square root)."""
-    return await _respond(request, *ENDPOINTS["/v1/js-divergence"])
-
-
-@router.post("/compare", response_model=CompareResponse, openapi_extra=PAIR)
-async def compare(request: Request) -> Response:
-    """Every measure of a pair in both directions: entropy, cross-entropy, KL and JS."""
-    return await _respond(request, *ENDPOINTS["/v1/compare"])
+def operations() -> dict[str, dict[str, Any]]:
+    """The OpenAPI path items of the numeric endpoints, from the registry."""
+    return {measure.route: {"post": _operation(measure)} for measure in MEASURES}

@@ -76,8 +76,11 @@ class Metrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10),
         )
         self.registry.register(_JobCollector(read_jobs))
-        # routes whose templates label requests answered before the router ran
+        # routes whose templates label requests refused before routing (413, 415)
         self.templates: list[Any] = []
+        # the labelled series, by (method, route, status): a label lookup costs more than the
+        # increment; the number of keys is bounded by routes x methods x statuses
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     def _template(self, scope: Scope) -> str:
         route: Any = scope.get("route")
@@ -88,6 +91,18 @@ class Metrics:
             if candidate.path_regex.match(scope.get("path", "")):
                 return str(candidate.path)
         return "unmatched"
+
+    def _count(self, scope: Scope, status: int, seconds: float) -> None:
+        method, template = scope.get("method", ""), self._template(scope)
+        series = self._series.get((method, template, status))
+        if series is None:
+            series = (
+                self.requests.labels(method, template, str(status)),
+                self.latency.labels(method, template),
+            )
+            self._series[(method, template, status)] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)
@@ -109,9 +124,6 @@ class Metrics:
             try:
                 await app(scope, receive, capture)
             finally:
-                template = self._template(scope)
-                method = scope.get("method", "")
-                self.requests.labels(method, template, str(status)).inc()
-                self.latency.labels(method, template).observe(time.perf_counter() - started)
+                self._count(scope, status, time.perf_counter() - started)
 
         return measured

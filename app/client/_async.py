@@ -13,21 +13,18 @@ from httpx_sse import aconnect_sse
 from app.client import _calls as c
 from app.client._calls import Call, Event, with_key
 from app.client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
+from app.client._measures import add_measure_methods
 from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
-from app.schemas.measures import (
-    CompareResponse,
-    DivergenceResponse,
-    EntropyResponse,
-    InformationResponse,
-    JSResponse,
-)
 from app.schemas.modelfit import ModelFitResponse
 
 __all__ = ["AsyncDivergenceClient"]
 
 
 class AsyncDivergenceClient:
+    """The endpoints of :class:`DivergenceClient`, awaitable; the measure methods likewise
+    made from the measure registry."""
+
     def __init__(
         self,
         base_url: str = "http://127.0.0.1:8000",
@@ -64,37 +61,6 @@ class AsyncDivergenceClient:
                 return c.read(call, response)
             attempt += 1
             await asyncio.sleep(wait)
-
-    async def information(self, p: Any, **options: Any) -> InformationResponse:
-        return cast(
-            InformationResponse,
-            await self.send(c.single("information", InformationResponse, p, options)),
-        )
-
-    async def entropy(self, p: Any, **options: Any) -> EntropyResponse:
-        return cast(
-            EntropyResponse, await self.send(c.single("entropy", EntropyResponse, p, options))
-        )
-
-    async def cross_entropy(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
-        return cast(
-            DivergenceResponse,
-            await self.send(c.pair("cross-entropy", DivergenceResponse, p, q, options)),
-        )
-
-    async def kl_divergence(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
-        return cast(
-            DivergenceResponse,
-            await self.send(c.pair("kl-divergence", DivergenceResponse, p, q, options)),
-        )
-
-    async def js_divergence(self, p: Any, q: Any, **options: Any) -> JSResponse:
-        return cast(JSResponse, await self.send(c.pair("js-divergence", JSResponse, p, q, options)))
-
-    async def compare(self, p: Any, q: Any, **options: Any) -> CompareResponse:
-        return cast(
-            CompareResponse, await self.send(c.pair("compare", CompareResponse, p, q, options))
-        )
 
     async def model_fit(self, **body: Any) -> ModelFitResponse:
         return cast(ModelFitResponse, await self.send(c.model_fit(body)))
@@ -166,3 +132,6 @@ class AsyncDivergenceClient:
                 raise TimeoutError(f"experiment {job_id} is still {job.status}")
             await asyncio.sleep(poll)
         return job
+
+
+add_measure_methods(AsyncDivergenceClient, asynchronous=True)

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel
 
+from app.measures import Measure
 from app.schemas.experiments import DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
 from app.schemas.modelfit import ModelFitResponse
@@ -113,13 +114,10 @@ def backoff(response: httpx.Response, attempt: int) -> float | None:
     return float(min(0.25 * 2**attempt, 8.0))
 
 
-def single(path: str, model: type[BaseModel], p: Any, options: dict[str, Any]) -> Call:
-    return Call("POST", f"/v1/{path}", {"p": _plain(p), **_options(options)}, model=model)
-
-
-def pair(path: str, model: type[BaseModel], p: Any, q: Any, options: dict[str, Any]) -> Call:
-    body = {"p": _plain(p), "q": _plain(q), **_options(options)}
-    return Call("POST", f"/v1/{path}", body, model=model)
+def measure(entry: Measure, distributions: tuple[Any, ...], options: dict[str, Any]) -> Call:
+    """The request of one measure of the registry: p (and q) and the options."""
+    body = {name: _plain(value) for name, value in zip(("p", "q"), distributions, strict=False)}
+    return Call("POST", entry.route, {**body, **_options(options)}, model=entry.response)
 
 
 def loss(path: str, labels: Any, predictions: Any, options: dict[str, Any]) -> Call:

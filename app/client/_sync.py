@@ -12,15 +12,9 @@ from httpx_sse import connect_sse
 from app.client import _calls as c
 from app.client._calls import Call, Event, with_key
 from app.client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
+from app.client._measures import add_measure_methods
 from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
 from app.schemas.losses import LossResponse
-from app.schemas.measures import (
-    CompareResponse,
-    DivergenceResponse,
-    EntropyResponse,
-    InformationResponse,
-    JSResponse,
-)
 from app.schemas.modelfit import ModelFitResponse
 
 __all__ = ["DivergenceClient"]
@@ -28,7 +22,10 @@ __all__ = ["DivergenceClient"]
 
 class DivergenceClient:
     """Every endpoint of the service. Options (``unit``, ``normalize``, ``tolerance``,
-    ``smoothing``, ...) are keyword arguments named as in the API."""
+    ``smoothing``, ...) are keyword arguments named as in the API.
+
+    The measures (``information``, ``entropy``, ``kl_divergence``, ... ``hellinger_distance``)
+    are one method each, made from the measure registry (``app.client._measures``)."""
 
     def __init__(
         self,
@@ -67,34 +64,6 @@ class DivergenceClient:
                 return c.read(call, response)
             attempt += 1
             time.sleep(wait)
-
-    # -- information measures ---------------------------------------------------------------
-
-    def information(self, p: Any, **options: Any) -> InformationResponse:
-        return cast(
-            InformationResponse, self.send(c.single("information", InformationResponse, p, options))
-        )
-
-    def entropy(self, p: Any, **options: Any) -> EntropyResponse:
-        return cast(EntropyResponse, self.send(c.single("entropy", EntropyResponse, p, options)))
-
-    def cross_entropy(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
-        return cast(
-            DivergenceResponse,
-            self.send(c.pair("cross-entropy", DivergenceResponse, p, q, options)),
-        )
-
-    def kl_divergence(self, p: Any, q: Any, **options: Any) -> DivergenceResponse:
-        return cast(
-            DivergenceResponse,
-            self.send(c.pair("kl-divergence", DivergenceResponse, p, q, options)),
-        )
-
-    def js_divergence(self, p: Any, q: Any, **options: Any) -> JSResponse:
-        return cast(JSResponse, self.send(c.pair("js-divergence", JSResponse, p, q, options)))
-
-    def compare(self, p: Any, q: Any, **options: Any) -> CompareResponse:
-        return cast(CompareResponse, self.send(c.pair("compare", CompareResponse, p, q, options)))
 
     # -- model fitting, losses, pictures ----------------------------------------------------
 
@@ -172,3 +141,6 @@ class DivergenceClient:
                 raise TimeoutError(f"experiment {job_id} is still {job.status}")
             time.sleep(poll)
         return job
+
+
+add_measure_methods(DivergenceClient, asynchronous=False)

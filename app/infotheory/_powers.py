@@ -77,6 +77,10 @@ def _excess_power_sums(p: Float64Array, q: Float64Array | None, order: float) ->
     terms = np.log(p) if q is None else np.divide(p, q)
     if q is not None:
         np.log(terms, out=terms)
+        if not np.isfinite(terms).all():
+            # p / q overflows for a subnormal q: the logarithm of the ratio is still finite
+            fix = np.isinf(terms) & (q > 0)
+            terms[fix] = np.log(p[fix]) - np.log(q[fix])
     terms *= order - 1.0
     np.expm1(terms, out=terms)
     return weighted_row_sums(p, terms)  # p expm1(...); 0 * inf only where p = 0

@@ -75,8 +75,13 @@ def chi_square_sums(p: Float64Array, q: Float64Array, denominator: Float64Array)
     """
     terms = np.subtract(p, q)
     terms *= terms
-    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore", under="ignore"):
         terms /= denominator  # x / 0 = +inf where x > 0; 0 / 0 = NaN where p = q = 0
+        # a difference so small that its square underflows to 0 is still no 0 / 0: a zero
+        # denominator under p != q makes the term infinite
+        lost = np.isnan(terms)
+        if lost.any():
+            terms[lost & (p != q)] = np.inf
         return row_sums(terms)
 
 

@@ -7,6 +7,8 @@ non-negative float64 probabilities, and return values in the requested unit
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -56,13 +58,27 @@ def entropy(p: ArrayLike, unit: str = "nats") -> float | Float64Array:
     -------
     float or ndarray
         A float for 1-D input, one value per row for 2-D input. Events with ``p = 0``
-        contribute exactly 0 (``0 log 0 = 0``). Rounding never makes the result negative.
+        contribute exactly 0 (``0 log 0 = 0``). Rounding never takes the result outside
+        ``[0, log n]`` for ``n`` events (a sum that exceeds 1 within a caller's tolerance
+        can exceed ``log n`` by more than rounding; that is reported as computed).
     """
     scale = nats_per_unit(unit)
     if small is not None and (value := small.entropy(p, SMALL_MAX_EVENTS)) is not None:
-        return clamp(value, scale)
+        return clamp(_rounded_to_bound(value, len(p)), scale)  # type: ignore[arg-type]
     arr = as_distribution(p)
     rows = as_rows(arr)
     with np.errstate(divide="ignore", invalid="ignore"):
         sums = weighted_log_sum(rows, np.log(rows))
-    return finish(np.negative(sums, out=sums), arr.ndim == 1, scale)
+    nats = np.negative(sums, out=sums)
+    bound = math.log(rows.shape[-1])
+    np.copyto(nats, bound, where=(nats > bound) & (nats <= bound * (1 + _ROUNDING)))
+    return finish(nats, arr.ndim == 1, scale)
+
+
+_ROUNDING = 1e-13  # far above a float sum's rounding error, far below any real excess
+
+
+def _rounded_to_bound(nats: float, n: int) -> float:
+    """``log n`` for a value above it by rounding only; the value itself otherwise."""
+    bound = math.log(n)
+    return bound if bound < nats <= bound * (1 + _ROUNDING) else nats

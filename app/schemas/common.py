@@ -15,6 +15,8 @@ __all__ = [
     "ResultEcho",
     "Smoothing",
     "Unit",
+    "UnitlessEcho",
+    "UnitlessOptions",
 ]
 
 Unit = it_units.Unit  # defined once, with the kernels
@@ -57,12 +59,12 @@ class Smoothing(BaseModel):
     )
 
 
-class MeasureOptions(BaseModel):
-    """Options accepted by every numeric endpoint."""
+class UnitlessOptions(BaseModel):
+    """Options accepted by every numeric endpoint; those of a unitless measure (Hellinger
+    distance, ...) have no ``unit``, so a ``unit`` sent to one is refused."""
 
     model_config = ConfigDict(extra="forbid", strict=True)
 
-    unit: Unit = Field("nats", description="bits (log 2), nats (ln) or bans (log 10).")
     normalize: bool = Field(
         False,
         description="Treat the numbers as weights or counts and divide each distribution by its "
@@ -78,9 +80,26 @@ class MeasureOptions(BaseModel):
     smoothing: Smoothing | None = Field(None, description="Opt-in smoothing; none by default.")
 
 
+class MeasureOptions(UnitlessOptions):
+    """The options of a measure with a unit: those of every numeric endpoint, and ``unit``."""
+
+    unit: Unit = Field("nats", description="bits (log 2), nats (ln) or bans (log 10).")
+
+
+_NORMALIZED = "Whether the input was divided by its sum."
+_SMOOTHING = "The smoothing applied, if any."
+
+
 class ResultEcho(BaseModel):
     """What every numeric response repeats about how it was computed."""
 
     unit: Unit
-    normalized: bool = Field(description="Whether the input was divided by its sum.")
-    smoothing: Smoothing | None = Field(description="The smoothing applied, if any.")
+    normalized: bool = Field(description=_NORMALIZED)
+    smoothing: Smoothing | None = Field(description=_SMOOTHING)
+
+
+class UnitlessEcho(BaseModel):
+    """What the response of a unitless measure repeats: as :class:`ResultEcho`, no unit."""
+
+    normalized: bool = Field(description=_NORMALIZED)
+    smoothing: Smoothing | None = Field(description=_SMOOTHING)

@@ -205,9 +205,14 @@ class DatasetInfo(BaseModel):
     description: str
     shape: tuple[int, int, int]
     classes: int
-    train_size: int
-    test_size: int
+    train_size: int = Field(description="Training images a run uses when it sets no cap.")
+    test_size: int = Field(description="Test images a run uses when it sets no cap.")
     available_offline: bool = Field(description="Loadable now without a network.")
+    location: str | None = Field(
+        None,
+        description="Where the files were found (the first data directory holding them; "
+        "DIVERGENCE_DATA_DIRS); null when generated or found nowhere.",
+    )
 
 
 class DatasetList(BaseModel):

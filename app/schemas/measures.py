@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from app.schemas.common import MeasureOptions, Number, ResultEcho
+from app.schemas.common import MeasureOptions, Number, ResultEcho, UnitlessEcho, UnitlessOptions
 from app.schemas.distribution import Distribution
 
 __all__ = [
@@ -17,6 +17,9 @@ __all__ = [
     "JSResponse",
     "PairRequest",
     "SingleRequest",
+    "UnitlessPairRequest",
+    "UnitlessSingleRequest",
+    "ValueResponse",
 ]
 
 InfiniteEvents = list[int] | list[str] | list[list[int]]
@@ -36,6 +39,20 @@ class SingleRequest(MeasureOptions):
 class PairRequest(MeasureOptions):
     """Two distributions over the same events. A 1-D side is compared with every row of a
     batch on the other side; label maps are aligned on the union of their labels."""
+
+    p: Distribution = Field(description=_P_DOC)
+    q: Distribution = Field(description=_P_DOC + " Same events as p.")
+
+
+class UnitlessSingleRequest(UnitlessOptions):
+    """One distribution (or a batch) and the options of a unitless measure (no ``unit``)."""
+
+    p: Distribution = Field(description=_P_DOC)
+
+
+class UnitlessPairRequest(UnitlessOptions):
+    """Two distributions over the same events, for a unitless measure (no ``unit``); pairs
+    up like :class:`PairRequest`."""
 
     p: Distribution = Field(description=_P_DOC)
     q: Distribution = Field(description=_P_DOC + " Same events as p.")
@@ -82,3 +99,9 @@ class CompareResponse(ResultEcho):
     value: CompareValues = Field(description="Every measure of the pair, in both directions.")
     infinite_events_pq: InfiniteEvents = Field(description="Events making D(p || q) infinite.")
     infinite_events_qp: InfiniteEvents = Field(description="Events making D(q || p) infinite.")
+
+
+class ValueResponse(UnitlessEcho):
+    """The answer of a unitless measure: no ``unit``; its bounds are the operation's."""
+
+    value: Number | list[Number] = Field(description="The value; one per row for a batch.")

@@ -15,7 +15,7 @@ from numpy.typing import NDArray
 
 from app.config import Settings
 from app.errors import InvalidInputError
-from app.schemas.common import MeasureOptions, Smoothing
+from app.schemas.common import Smoothing, UnitlessOptions
 from app.schemas.distribution import ParsedDistribution
 
 __all__ = ["Prepared", "PreparedPair", "check_sums", "prepare_pair", "prepare_single"]
@@ -50,11 +50,11 @@ _SMALL_MIN_TOLERANCE = 1e-12
 _DEFAULT_TOLERANCE: float = Settings.model_fields["default_tolerance"].default
 
 
-def _tolerance(options: MeasureOptions) -> float:
+def _tolerance(options: UnitlessOptions) -> float:
     return _DEFAULT_TOLERANCE if options.tolerance is None else options.tolerance
 
 
-def _checked(values: Array, field: str, options: MeasureOptions) -> Array:
+def _checked(values: Array, field: str, options: UnitlessOptions) -> Array:
     if not options.normalize and values.ndim == 1 and values.size <= _SMALL:
         tolerance = _tolerance(options)
         if (
@@ -109,7 +109,7 @@ def _smoothed(values: Array, smoothing: Smoothing) -> Array:
     return smoothed
 
 
-def prepare_single(p: ParsedDistribution, options: MeasureOptions) -> Prepared:
+def prepare_single(p: ParsedDistribution, options: UnitlessOptions) -> Prepared:
     """Check or normalise ``p`` and apply the smoothing asked for."""
     values = _checked(p.values, "p", options)
     if options.smoothing is not None and options.smoothing.apply_to in ("both", "p"):
@@ -138,7 +138,7 @@ def _aligned(p: ParsedDistribution, q: ParsedDistribution) -> tuple[Array, Array
 
 
 def prepare_pair(
-    p: ParsedDistribution, q: ParsedDistribution, options: MeasureOptions
+    p: ParsedDistribution, q: ParsedDistribution, options: UnitlessOptions
 ) -> PreparedPair:
     """Align, check or normalise, and smooth a pair of distributions."""
     pa, qa, labels = _aligned(p, q)

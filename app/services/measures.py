@@ -1,4 +1,6 @@
-"""The numeric endpoints' work: prepared arrays in, response models out."""
+"""The numeric endpoints' work: prepared arrays in, response models out.
+
+One function per entry of the measure registry (``app.measures``), named as the entry."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from app import infotheory as it
-from app.schemas.common import MeasureOptions
+from app.schemas.common import MeasureOptions, UnitlessOptions
 from app.schemas.measures import (
     CompareResponse,
     CompareValues,
@@ -19,6 +21,8 @@ from app.schemas.measures import (
     JSResponse,
     PairRequest,
     SingleRequest,
+    UnitlessPairRequest,
+    ValueResponse,
 )
 from app.services.distributions import PreparedPair, prepare_pair, prepare_single
 
@@ -26,6 +30,7 @@ __all__ = [
     "compare",
     "cross_entropy",
     "entropy",
+    "hellinger_distance",
     "information",
     "js_divergence",
     "kl_divergence",
@@ -34,6 +39,10 @@ __all__ = [
 
 def _echo(options: MeasureOptions) -> dict[str, Any]:
     return {"unit": options.unit, "normalized": options.normalize, "smoothing": options.smoothing}
+
+
+def _unitless_echo(options: UnitlessOptions) -> dict[str, Any]:
+    return {"normalized": options.normalize, "smoothing": options.smoothing}
 
 
 def _plain(value: float | np.ndarray) -> Any:
@@ -72,7 +81,7 @@ def entropy(request: SingleRequest) -> EntropyResponse:
     return EntropyResponse(value=_plain(it.entropy(prepared.p, request.unit)), **_echo(request))
 
 
-def _pair(request: PairRequest) -> PreparedPair:
+def _pair(request: PairRequest | UnitlessPairRequest) -> PreparedPair:
     return prepare_pair(request.p, request.q, request)
 
 
@@ -118,3 +127,9 @@ def compare(request: PairRequest) -> CompareResponse:
         infinite_events_qp=_events(q, p, pair.labels, kl_qp),
         **_echo(request),
     )
+
+
+def hellinger_distance(request: UnitlessPairRequest) -> ValueResponse:
+    pair = _pair(request)
+    value = it.hellinger_distance(pair.p, pair.q)
+    return ValueResponse(value=_plain(value), **_unitless_echo(request))

@@ -122,6 +122,7 @@ def main() -> None:
                 settings.heartbeat_interval,
                 shutdown=shutdown,
                 requeue=queue.enqueue,
+                data_dirs=settings.dataset_dirs,
             )
         except Exception as exc:
             reason = dependency_failure(exc)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -122,13 +123,24 @@ def _identity_check(labels: np.ndarray, probabilities: np.ndarray) -> dict[str, 
     }
 
 
-def run_experiment(config: dict[str, Any], keras_home: Path, reporter: Reporter) -> Outcome:
-    """Train the article's ConvNet once per loss in ``config``; compare the runs."""
+def run_experiment(
+    config: dict[str, Any],
+    keras_home: Path,
+    reporter: Reporter,
+    data_dirs: Sequence[Path] | None = None,
+) -> Outcome:
+    """Train the article's ConvNet once per loss in ``config``; compare the runs. Data set
+    files are looked for in ``data_dirs`` (default: the catalog's default directories)."""
     spec = DATASETS[config["dataset"]]
     seed = int(config["seed"])
     loaded_at = time.perf_counter()
     (x_train, y_train), (x_test, y_test) = load(
-        spec.name, keras_home, config.get("train_samples"), config.get("test_samples"), seed
+        spec.name,
+        keras_home,
+        config.get("train_samples"),
+        config.get("test_samples"),
+        seed,
+        data_dirs=data_dirs,
     )
     train_inputs = x_train.astype(np.float32) / 255.0
     test_inputs = x_test.astype(np.float32) / 255.0

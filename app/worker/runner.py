@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +111,7 @@ def execute(
     interval: float,
     shutdown: threading.Event | None = None,
     requeue: Callable[[str], None] | None = None,
+    data_dirs: Sequence[Path] | None = None,
 ) -> None:
     """Run job ``job_id`` if it is still queued; every outcome ends in its row.
 
@@ -133,7 +134,7 @@ def execute(
     )
     with reporter:
         try:
-            outcome = run_experiment(config, keras_home, reporter)
+            outcome = run_experiment(config, keras_home, reporter, data_dirs)
         except DatasetUnavailableError as exc:
             store.finish(job_id, worker, JobStatus.FAILED, None, error=str(exc))
             log.warning("job %s failed: %s", job_id, exc)

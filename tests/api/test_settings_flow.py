@@ -31,16 +31,16 @@ def _npy(array: np.ndarray) -> bytes:
 
 
 def _wide(total: float, n: int = 5000) -> list[float]:
-    """A distribution of n events (a body over the fast path's 16 KiB) summing to ``total``."""
+    """A distribution of n events (a body over the 16 KiB computed inline) summing to ``total``."""
     return [total / n] * n
 
 
 @pytest.mark.parametrize(
     ("path", "body", "expected"),
     [
-        # small JSON: answered by the fast path
+        # small JSON: computed on the event loop
         ("/v1/entropy", {"p": OFF}, -(0.5 * np.log(0.5) + 0.55 * np.log(0.55))),
-        # large JSON: answered by the routed endpoint in the thread pool
+        # large JSON: computed in the thread pool
         ("/v1/entropy", {"p": _wide(1.05)}, -1.05 * np.log(1.05 / 5000)),
         ("/v1/kl-divergence", {"p": OFF, "q": [0.5, 0.5]}, None),
     ],

@@ -109,8 +109,8 @@ def test_announced_bodies_cost_what_arrives_and_time_out(api: Services) -> None:
 @pytest.mark.parametrize(
     ("path", "length"),
     [
-        ("/v1/entropy", 100),  # a small body: the fast path reads it
-        ("/v1/kl-divergence", 10**6),  # the routed numeric endpoint
+        ("/v1/entropy", 100),  # a small body: computed inline
+        ("/v1/kl-divergence", 10**6),  # a large one: in the thread pool
         ("/v1/losses/kl-divergence", 10**6),  # body models, read by the framework
         ("/v1/model-fit", 10**6),
         ("/v1/experiments", 10**6),

@@ -86,3 +86,13 @@ def test_shape_errors_name_the_argument() -> None:
         it.entropy([1.0], "dits")
     with pytest.raises(ValueError, match="differ in rows"):
         it.js_divergence(np.ones((2, 2)) / 2, np.ones((3, 2)) / 2)
+
+
+@pytest.mark.parametrize("n", [2, 3, 7, 10, 64, 999, 2048, 2049, 10**5])
+def test_entropy_never_exceeds_log_n(n: int) -> None:
+    # a uniform distribution's float sum can round above log n; the bound is the measure's
+    p = np.full(n, 1.0 / n)
+    assert it.entropy(p) <= math.log(n)
+    assert it.entropy(p, "bits") <= math.log(n) / math.log(2)
+    assert (it.entropy(np.tile(p, (3, 1))) <= math.log(n)).all()
+    assert it.renyi_entropy(p, 1.0) <= math.log(n)

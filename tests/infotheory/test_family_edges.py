@@ -256,3 +256,20 @@ def test_long_rows_are_summed_in_blocks_exactly() -> None:
     assert it.pearson_chi_square(p, q) == pytest.approx(expected, rel=1e-12)
     batch = it.pearson_chi_square(np.stack([p, q]), np.stack([q, p]))
     assert batch[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_renyi_near_one_with_a_subnormal_q() -> None:
+    # p / q overflows to inf for q = 2.2e-311, yet log(p / q) is about 715: D_a must stay
+    # below KL for a < 1 (found by hypothesis; the overflow once gave 69314)
+    p, q = [0.5, 0.5, 0.0], [1.0, 2.225073858507e-311, 0.0]
+    kl = it.kl_divergence(p, q)
+    value = it.renyi_divergence(p, q, 0.99999)
+    expected = math.log(0.5**0.99999 + 0.5**0.99999 * (2.225073858507e-311) ** 1e-5) / -1e-5
+    assert value == pytest.approx(expected, rel=1e-6) and value < kl
+
+
+def test_mass_where_q_is_zero_is_infinite_even_when_its_square_underflows() -> None:
+    p, q = [1.3378140551267885e-191, 1.0 - 1.3378140551267885e-191], [0.0, 1.0]
+    assert it.renyi_divergence(p, q, 2.0) == math.inf
+    assert it.pearson_chi_square(p, q) == math.inf
+    assert it.kl_divergence(p, q) == math.inf

@@ -93,9 +93,26 @@ def test_cancel_stops_at_the_next_batch_and_keeps_finished_epochs(tmp_path: Path
 
 
 @pytest.mark.parametrize("loss", ["kl_divergence", "categorical_crossentropy"])
-def test_synthetic_is_learnable_well_above_chance(tmp_path: Path, loss: str) -> None:
+def test_synthetic_is_learnable_but_not_solved_after_two_epochs(tmp_path: Path, loss: str) -> None:
+    # the article's batch size; 4,000 training images after the validation split. Measured
+    # (seeds 0-2): 0.23-0.28, like CIFAR-10 this early; the calibrated set is no longer solved
     config = _config(
-        losses=[loss], epochs=2, batch_size=100, train_samples=3000, test_samples=500, seed=1
+        losses=[loss], epochs=2, batch_size=250, train_samples=5000, test_samples=2000, seed=1
     )
     outcome = run_experiment(config, tmp_path, FakeReporter())
-    assert outcome.result["runs"][loss]["test_accuracy"] > 0.5  # chance is 0.1
+    assert 0.15 < outcome.result["runs"][loss]["test_accuracy"] < 0.5  # chance is 0.1
+    assert outcome.result["dataset"]["train_samples"] == 5000  # the sizes asked are the sizes used
+    assert outcome.result["dataset"]["test_samples"] == 2000
+
+
+def test_the_experiment_reads_data_from_the_directories_it_is_given(tmp_path: Path) -> None:
+    """The worker passes DIVERGENCE_DATA_DIRS down to the loader: a tiny Fashion-MNIST in a
+    directory of the test's own is what the run trains and tests on."""
+    from tests.worker.test_datasets import write_fashion
+
+    write_fashion(tmp_path / "data", train=60, test=20)
+    config = _config(dataset="fashion_mnist", epochs=1, batch_size=20, train_samples=None,
+                     test_samples=None, losses=["categorical_crossentropy"])  # fmt: skip
+    outcome = run_experiment(config, tmp_path / "keras", FakeReporter(), [tmp_path / "data"])
+    used = outcome.result["dataset"]
+    assert (used["name"], used["train_samples"], used["test_samples"]) == ("fashion_mnist", 60, 20)
