@@ -7,13 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from app.api.codec import NPY
+from app.infotheory.units import UNITS
 
 __all__ = ["numeric_body_doc"]
 
 
 _NPY_OPTIONS = [
     {"name": "unit", "in": "query", "required": False,
-     "schema": {"type": "string", "enum": ["bits", "nats", "bans"]},
+     "schema": {"type": "string", "enum": list(UNITS)},
      "description": "With an application/x-npy body only (JSON bodies carry their options)."},
     {"name": "normalize", "in": "query", "required": False, "schema": {"type": "boolean"},
      "description": "With an application/x-npy body only."},

@@ -7,6 +7,8 @@ from typing import Any, Literal
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from app.schemas.common import Unit
+
 __all__ = ["OPTION_FIELDS", "query_options"]
 
 OPTION_FIELDS = ("unit", "normalize", "tolerance", "smoothing")
@@ -17,7 +19,7 @@ class _QueryOptions(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
 
-    unit: Literal["bits", "nats", "bans"] | None = None
+    unit: Unit | None = None
     normalize: bool | None = None
     tolerance: float | None = Field(None, ge=0, le=0.5, allow_inf_nan=False)
     smoothing_alpha: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False)
