@@ -156,6 +156,57 @@ MEASURES: tuple[Measure, ...] = (
         formula="H(p, q) = sqrt(1 - sum_x sqrt(p(x) q(x)))",
         response=ValueResponse,
     ),
+    Measure(
+        name="total_variation",
+        path="total-variation",
+        command="tv",
+        title="Total variation",
+        arity=2,
+        has_unit=False,
+        bounds="[0, 1]",
+        summary="Total variation distance: half the L1 distance, the largest difference in "
+        "probability the two give any event.",
+        formula="TV(p, q) = 1/2 sum_x |p(x) - q(x)|",
+        response=ValueResponse,
+    ),
+    Measure(
+        name="bhattacharyya_coefficient",
+        path="bhattacharyya-coefficient",
+        command="bhattacharyya",
+        title="Bhattacharyya coefficient",
+        arity=2,
+        has_unit=False,
+        bounds="[0, 1]",
+        summary="Bhattacharyya coefficient: the overlap of two distributions, 1 for identical "
+        "inputs and 0 for disjoint supports.",
+        formula="BC(p, q) = sum_x sqrt(p(x) q(x))",
+        response=ValueResponse,
+    ),
+    Measure(
+        name="pearson_chi_square",
+        path="pearson-chi-square",
+        command="pearson",
+        title="Pearson chi-square",
+        arity=2,
+        has_unit=False,
+        bounds="[0, inf]",
+        summary="Pearson chi-square divergence of p from q: infinite where q = 0 < p.",
+        formula="chi2_P(p, q) = sum_x (p(x) - q(x))^2 / q(x)",
+        response=ValueResponse,
+    ),
+    Measure(
+        name="neyman_chi_square",
+        path="neyman-chi-square",
+        command="neyman",
+        title="Neyman chi-square",
+        arity=2,
+        has_unit=False,
+        bounds="[0, inf]",
+        summary="Neyman chi-square divergence: Pearson's with the roles swapped, infinite where "
+        "p = 0 < q.",
+        formula="chi2_N(p, q) = sum_x (p(x) - q(x))^2 / p(x)",
+        response=ValueResponse,
+    ),
 )
 
 _BY_NAME = {measure.name: measure for measure in MEASURES}

@@ -27,6 +27,7 @@ from app.schemas.measures import (
 from app.services.distributions import PreparedPair, prepare_pair, prepare_single
 
 __all__ = [
+    "bhattacharyya_coefficient",
     "compare",
     "cross_entropy",
     "entropy",
@@ -34,6 +35,9 @@ __all__ = [
     "information",
     "js_divergence",
     "kl_divergence",
+    "neyman_chi_square",
+    "pearson_chi_square",
+    "total_variation",
 ]
 
 
@@ -133,3 +137,31 @@ def hellinger_distance(request: UnitlessPairRequest) -> ValueResponse:
     pair = _pair(request)
     value = it.hellinger_distance(pair.p, pair.q)
     return ValueResponse(value=_plain(value), **_unitless_echo(request))
+
+
+def total_variation(request: UnitlessPairRequest) -> ValueResponse:
+    pair = _pair(request)
+    return ValueResponse(
+        value=_plain(it.total_variation(pair.p, pair.q)), **_unitless_echo(request)
+    )
+
+
+def bhattacharyya_coefficient(request: UnitlessPairRequest) -> ValueResponse:
+    pair = _pair(request)
+    return ValueResponse(
+        value=_plain(it.bhattacharyya_coefficient(pair.p, pair.q)), **_unitless_echo(request)
+    )
+
+
+def pearson_chi_square(request: UnitlessPairRequest) -> ValueResponse:
+    pair = _pair(request)
+    return ValueResponse(
+        value=_plain(it.pearson_chi_square(pair.p, pair.q)), **_unitless_echo(request)
+    )
+
+
+def neyman_chi_square(request: UnitlessPairRequest) -> ValueResponse:
+    pair = _pair(request)
+    return ValueResponse(
+        value=_plain(it.neyman_chi_square(pair.p, pair.q)), **_unitless_echo(request)
+    )
