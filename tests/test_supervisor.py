@@ -47,7 +47,11 @@ def test_a_dying_worker_is_restarted_with_backoff(
     supervisor.start()
     try:
         wait_for(lambda: starts.exists() and len(starts.read_text().split()) >= 5, 20, "5 starts")
-        probe = supervisor.probe()
+        # between a death and the next start it says so (a start may be under way: wait)
+        dead = "no worker running: the last one exited with status 3; restarting"
+        probe = wait_for(
+            lambda: (text := supervisor.probe()).startswith(dead) and text, 5, "a death"
+        )
     finally:
         supervisor.stop()
     times = [float(t) for t in starts.read_text().split()]
