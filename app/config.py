@@ -245,11 +245,17 @@ def settings_table() -> str:
     return "\n".join(rows)
 
 
+def between_markers(document: str, start: str, end: str, table: str) -> str:
+    """``document`` with the text between ``start`` and ``end`` replaced by ``table`` (the
+    generated tables of the docs: settings here, measures in ``app.measures``)."""
+    head, _, rest = document.partition(start)
+    _, _, tail = rest.partition(end)
+    return f"{head}{start}\n{table}\n{end}{tail}"
+
+
 def with_settings_table(document: str) -> str:
     """``document`` with the text between its settings-table markers replaced by the table."""
-    head, _, rest = document.partition(_TABLE_START)
-    _, _, tail = rest.partition(_TABLE_END)
-    return f"{head}{_TABLE_START}\n{settings_table()}\n{_TABLE_END}{tail}"
+    return between_markers(document, _TABLE_START, _TABLE_END, settings_table())
 
 
 if __name__ == "__main__":  # `make docs`: python -m app.config FILE rewrites FILE's table

@@ -20,6 +20,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from app.config import between_markers
 from app.schemas.common import UnitlessOptions
 from app.schemas.measures import (
     CompareResponse,
@@ -245,9 +246,7 @@ def measures_table() -> str:
 
 def with_measures_table(document: str) -> str:
     """``document`` with the text between its measures-table markers replaced by the table."""
-    head, _, rest = document.partition(_TABLE_START)
-    _, _, tail = rest.partition(_TABLE_END)
-    return f"{head}{_TABLE_START}\n{measures_table()}\n{_TABLE_END}{tail}"
+    return between_markers(document, _TABLE_START, _TABLE_END, measures_table())
 
 
 if __name__ == "__main__":  # `make docs`: python -m app.measures FILE rewrites FILE's table

@@ -5,6 +5,7 @@ One function per entry of the measure registry (``app.measures``), named as the 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -133,35 +134,20 @@ def compare(request: PairRequest) -> CompareResponse:
     )
 
 
-def hellinger_distance(request: UnitlessPairRequest) -> ValueResponse:
-    pair = _pair(request)
-    value = it.hellinger_distance(pair.p, pair.q)
-    return ValueResponse(value=_plain(value), **_unitless_echo(request))
+def _unitless_pair(
+    kernel: Callable[[Any, Any], Any],
+) -> Callable[[UnitlessPairRequest], ValueResponse]:
+    """The service function of a unitless pair measure: prepare the pair, apply ``kernel``."""
+
+    def measure(request: UnitlessPairRequest) -> ValueResponse:
+        pair = _pair(request)
+        return ValueResponse(value=_plain(kernel(pair.p, pair.q)), **_unitless_echo(request))
+
+    return measure
 
 
-def total_variation(request: UnitlessPairRequest) -> ValueResponse:
-    pair = _pair(request)
-    return ValueResponse(
-        value=_plain(it.total_variation(pair.p, pair.q)), **_unitless_echo(request)
-    )
-
-
-def bhattacharyya_coefficient(request: UnitlessPairRequest) -> ValueResponse:
-    pair = _pair(request)
-    return ValueResponse(
-        value=_plain(it.bhattacharyya_coefficient(pair.p, pair.q)), **_unitless_echo(request)
-    )
-
-
-def pearson_chi_square(request: UnitlessPairRequest) -> ValueResponse:
-    pair = _pair(request)
-    return ValueResponse(
-        value=_plain(it.pearson_chi_square(pair.p, pair.q)), **_unitless_echo(request)
-    )
-
-
-def neyman_chi_square(request: UnitlessPairRequest) -> ValueResponse:
-    pair = _pair(request)
-    return ValueResponse(
-        value=_plain(it.neyman_chi_square(pair.p, pair.q)), **_unitless_echo(request)
-    )
+hellinger_distance = _unitless_pair(it.hellinger_distance)
+total_variation = _unitless_pair(it.total_variation)
+bhattacharyya_coefficient = _unitless_pair(it.bhattacharyya_coefficient)
+pearson_chi_square = _unitless_pair(it.pearson_chi_square)
+neyman_chi_square = _unitless_pair(it.neyman_chi_square)
