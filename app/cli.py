@@ -21,8 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO, get_args
 
@@ -39,6 +41,26 @@ __all__ = ["main", "main_exit"]
 
 # one command per entry of the measure registry
 MEASURES: dict[str, Measure] = {measure.command: measure for measure in REGISTRY}
+
+
+def _number(text: str) -> float:
+    """A number option; inf, Infinity allowed (Rényi's alpha)."""
+    return math.inf if text.strip() in ("inf", "Infinity") else float(text)
+
+
+def _numbers(text: str) -> list[float]:
+    return [_number(item) for item in text.split(",")]
+
+
+def _names(text: str) -> list[str]:
+    return [item.strip() for item in text.split(",")]
+
+
+_PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
+    "number": _number,
+    "numbers": _numbers,
+    "names": _names,
+}
 
 
 def _read(source: str, stdin: TextIO) -> Any:
@@ -81,6 +103,8 @@ def _measure(args: argparse.Namespace, client: DivergenceClient, out: TextIO) ->
     options = {"normalize": args.normalize or None}
     if measure.has_unit:
         options["unit"] = args.unit
+    for parameter in measure.parameters:
+        options[parameter.name] = getattr(args, parameter.name)
     result = getattr(client, measure.name)(*values, **options)
     data = result.model_dump(mode="json")
     if isinstance(data["value"], dict):  # several measures in one answer (compare)
@@ -220,6 +244,13 @@ def _parser() -> argparse.ArgumentParser:
         if measure.has_unit:
             cmd.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
         cmd.add_argument("--normalize", action="store_true")
+        for parameter in measure.parameters:
+            cmd.add_argument(
+                f"--{parameter.name}",
+                type=_PARAMETER_TYPES[parameter.kind],
+                required=parameter.required,
+                help=parameter.help + ("" if parameter.kind == "number" else ", comma-separated"),
+            )
     experiment = sub.add_parser("experiment", help="loss-comparison experiments", parents=[common])
     actions = experiment.add_subparsers(dest="action", required=True)
     run = actions.add_parser("run", help="submit an experiment", parents=[common])

@@ -34,6 +34,18 @@ API_MD = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 NAMES = {m.name for m in MEASURES}
 ROUTES = {m.route for m in MEASURES}
 BODIES = {1: {"p": [0.5, 0.5]}, 2: {"p": [0.5, 0.5], "q": [0.9, 0.1]}}
+# the measures whose p must be k distributions (rows), and a value of each required parameter
+ROWS = {"weighted_js_divergence": {"p": [[0.5, 0.5], [0.9, 0.1]]}}
+REQUIRED = {"alpha": 2.0, "order": 0.5}
+CLI_FORM = {"alpha": "2", "order": "0.5"}
+
+
+def _bodies(m: Measure) -> dict[str, Any]:
+    return ROWS.get(m.name, BODIES[m.arity])
+
+
+def _required(m: Measure) -> dict[str, Any]:
+    return {p.name: REQUIRED[p.name] for p in m.parameters if p.required}
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +64,9 @@ def test_the_registry_is_well_formed() -> None:
         assert ("unit" in m.request.model_fields) == m.has_unit
         assert ("unit" in m.response.model_fields) == m.has_unit
         assert ("q" in m.request.model_fields) == (m.arity == 2)
+        for parameter in m.parameters:  # a field of the request, required as the entry says
+            assert m.request.model_fields[parameter.name].is_required() == parameter.required
+        assert (m.request_model is None) == (not m.parameters)
     assert by_route("/v1/losses/kl-divergence") is None
 
 
@@ -95,6 +110,7 @@ def test_openapi_operations_are_the_registry(app: Any) -> None:
         assert ("unit" in schemas[m.request.__name__]["properties"]) == m.has_unit
         query = {parameter["name"] for parameter in operation["parameters"]}
         assert ("unit" in query) == m.has_unit
+        assert {p.name for p in m.parameters} <= query
         for example in content["application/json"]["examples"].values():
             assert ("unit" in example["value"]) <= m.has_unit
         ok = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
@@ -139,15 +155,16 @@ def _forwarding(app: Any, seen: list[str]) -> httpx.MockTransport:
 @pytest.mark.parametrize("measure", MEASURES, ids=[m.name for m in MEASURES])
 def test_each_client_method_calls_its_endpoint(app: Any, measure: Measure) -> None:
     seen: list[str] = []
-    distributions = list(BODIES[measure.arity].values())
+    distributions = list(_bodies(measure).values())
+    required = _required(measure)
     with DivergenceClient("http://test", transport=_forwarding(app, seen)) as client:
-        result = getattr(client, measure.name)(*distributions, normalize=False)
+        result = getattr(client, measure.name)(*distributions, normalize=False, **required)
     assert isinstance(result, measure.response) and seen == [measure.route]
 
     async def asynchronous() -> Any:
         transport = httpx.ASGITransport(app=app)
         async with AsyncDivergenceClient("http://test", transport=transport) as client:
-            return await getattr(client, measure.name)(*distributions)
+            return await getattr(client, measure.name)(*distributions, **required)
 
     assert type(asyncio.run(asynchronous())) is measure.response
 
@@ -167,6 +184,11 @@ def test_cli_commands_are_the_registry() -> None:
         positionals = [a.dest for a in commands[m.command]._actions if not a.option_strings]
         assert ("--unit" in options) == m.has_unit and "--normalize" in options
         assert positionals == ["p", "q"][: m.arity]
+        for parameter in m.parameters:
+            option = next(
+                a for a in commands[m.command]._actions if f"--{parameter.name}" in a.option_strings
+            )
+            assert option.required == parameter.required
 
 
 @pytest.mark.parametrize("measure", MEASURES, ids=[m.name for m in MEASURES])
@@ -180,7 +202,8 @@ def test_each_cli_command_calls_its_method(
             calls.append((name, args, options))
             entry = by_name(name)  # the service's own answer, without HTTP
             fields = dict(zip(("p", "q"), args, strict=False))
-            request = entry.request.model_validate({**fields, "tolerance": 1e-9})
+            given = {k: v for k, v in options.items() if v is not None and k != "normalize"}
+            request = entry.request.model_validate({**fields, **given, "tolerance": 1e-9})
             return getattr(services, name)(request)
 
         return method
@@ -188,17 +211,24 @@ def test_each_cli_command_calls_its_method(
     for m in MEASURES:
         monkeypatch.setattr(DivergenceClient, m.name, record(m.name))
     files = []
-    for name, values in BODIES[measure.arity].items():
+    for name, values in _bodies(measure).items():
         path = tmp_path / f"{name}.json"
         path.write_text(json.dumps(values))
         files.append(str(path))
     args = [measure.command, *files, "--json"] + (["--unit", "bits"] if measure.has_unit else [])
+    for parameter in measure.parameters:
+        if parameter.required:
+            args += [f"--{parameter.name}", CLI_FORM[parameter.name]]
     assert cli.main(args, out=_Sink()) == 0
     options = {"normalize": None, **({"unit": "bits"} if measure.has_unit else {})}
-    assert calls == [(measure.name, tuple(BODIES[measure.arity].values()), options)]
+    options.update({p.name: None for p in measure.parameters}, **_required(measure))
+    assert calls == [(measure.name, tuple(_bodies(measure).values()), options)]
     if not measure.has_unit:  # a unitless command has no --unit to give
         with pytest.raises(SystemExit):
             cli.main([measure.command, *files, "--unit", "bits"], out=_Sink())
+    if any(p.required for p in measure.parameters):  # nor runs without its parameters
+        with pytest.raises(SystemExit):
+            cli.main([measure.command, *files], out=_Sink())
 
 
 class _Sink:

@@ -31,17 +31,22 @@ _NPY_OPTIONS = [
 
 
 def numeric_body_doc(
-    model: str, examples: dict[str, Any], pair: bool, unit: bool = True
+    model: str,
+    examples: dict[str, Any],
+    pair: bool,
+    unit: bool = True,
+    parameters: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """OpenAPI for a body that is JSON (the model) or one .npy array, and the query options of
-    the .npy body (``unit`` only for a measure that has one)."""
+    the .npy body (``unit`` only for a measure that has one; a measure's own ``parameters``
+    after the common ones)."""
     layout = (
         "p and q stacked in one array: shape (2, n), or (2, rows, n) for a batch"
         if pair
         else "p: shape (n,), or (rows, n) for a batch"
     )
     return {
-        "parameters": [p for p in _NPY_OPTIONS if unit or p["name"] != "unit"],
+        "parameters": [p for p in _NPY_OPTIONS if unit or p["name"] != "unit"] + (parameters or []),
         "requestBody": {
             "required": True,
             "content": {

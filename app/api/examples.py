@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["PAIR_EXAMPLES", "SINGLE_EXAMPLES"]
+__all__ = ["MEASURE_EXAMPLES", "PAIR_EXAMPLES", "PARAMETER_EXAMPLES", "SINGLE_EXAMPLES"]
 
 # The article's space worms: observed teeth counts 0..10 as probabilities, and a
 # uniform model over the same 11 events.
@@ -53,5 +53,48 @@ PAIR_EXAMPLES: dict[str, dict[str, Any]] = {
     "batch": {
         "summary": "A batch of predictions against one target",
         "value": {"p": [[0.8, 0.2], [0.6, 0.4]], "q": [0.5, 0.5], "unit": "nats"},
+    },
+}
+
+# Fields a measure's parameters add to every example of its arity.
+PARAMETER_EXAMPLES: dict[str, dict[str, Any]] = {
+    "renyi_divergence": {"alpha": 2},
+    "renyi_entropy": {"alpha": 2},
+    "tsallis_entropy": {"order": 2},
+    "tsallis_divergence": {"order": 2},
+}
+
+# Measures whose examples are their own rather than those of their arity.
+MEASURE_EXAMPLES: dict[str, dict[str, dict[str, Any]]] = {
+    "weighted_js_divergence": {
+        "three": {
+            "summary": "Three distributions, equal weights, in bits",
+            "value": {"p": [[0.5, 0.5, 0.0], [0.0, 0.5, 0.5], [0.5, 0.0, 0.5]], "unit": "bits"},
+        },
+        "weighted": {
+            "summary": "Two distributions, unequal weights",
+            "value": {"p": [[0.9, 0.1], [0.2, 0.8]], "weights": [0.25, 0.75]},
+        },
+    },
+    "wasserstein_distance": {
+        "positions": {
+            "summary": "Mass moved along positions 0, 1, 5",
+            "value": {"p": [0.5, 0.5, 0.0], "q": [0.0, 0.5, 0.5], "positions": [0, 1, 5]},
+        },
+        "default": {
+            "summary": "Events at 0, 1, ..., n-1 by default",
+            "value": {"p": WORMS, "q": UNIFORM_11},
+        },
+    },
+    "compare": {
+        **PAIR_EXAMPLES,
+        "chosen": {
+            "summary": "A chosen set of measures",
+            "value": {
+                "p": WORMS,
+                "q": UNIFORM_11,
+                "measures": ["kl_divergence", "hellinger_distance", "population_stability_index"],
+            },
+        },
     },
 }

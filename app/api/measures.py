@@ -14,7 +14,7 @@ operations from the registry; ``app.main`` adds them to the OpenAPI document.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from fastapi.exceptions import RequestValidationError
@@ -27,11 +27,17 @@ from starlette.types import Receive, Scope, Send
 
 from app.api.bodies import numeric_body_doc
 from app.api.codec import RawBody, parse_request
-from app.api.examples import PAIR_EXAMPLES, SINGLE_EXAMPLES
+from app.api.codec.query import ParameterKind
+from app.api.examples import (
+    MEASURE_EXAMPLES,
+    PAIR_EXAMPLES,
+    PARAMETER_EXAMPLES,
+    SINGLE_EXAMPLES,
+)
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_guard
 from app.errors import ServiceError, service_problem, validation_problem
-from app.measures import MEASURES, Measure
+from app.measures import MEASURES, Measure, Parameter
 from app.schemas.common import UnitlessOptions
 from app.services import measures as services
 
@@ -61,13 +67,14 @@ def answer(
     model: type[Model],
     pair: bool,
     work: Callable[[Model], BaseModel],
+    parameters: Mapping[str, ParameterKind] | None = None,
 ) -> bytes:
     """The JSON answer to one numeric request; invalid input raises RequestValidationError
     (or InvalidInputError, a ServiceError).
 
     ``tolerance`` is the deployment's default (DIVERGENCE_DEFAULT_TOLERANCE), used when the
     request gives none."""
-    request = parse_request(body, model, pair)
+    request = parse_request(body, model, pair, parameters)
     if request.tolerance is None:
         request.tolerance = tolerance
     return work(request).model_dump_json().encode()
@@ -107,6 +114,7 @@ class MeasureEndpoint:
         self.measure = measure
         self.model = measure.request
         self.pair = measure.arity == 2
+        self.parameters: dict[str, ParameterKind] = {p.name: p.kind for p in measure.parameters}
         # the registry names the service function: a measure without one fails at import
         self.work: Callable[[Any], BaseModel] = getattr(services, measure.name)
 
@@ -126,10 +134,10 @@ class MeasureEndpoint:
         tolerance: float = settings.default_tolerance
         try:
             if len(data) <= INLINE_MAX_BYTES:
-                content = answer(body, tolerance, self.model, self.pair, self.work)
+                content = answer(body, tolerance, self.model, self.pair, self.work, self.parameters)
             else:
                 content = await run_in_threadpool(
-                    answer, body, tolerance, self.model, self.pair, self.work
+                    answer, body, tolerance, self.model, self.pair, self.work, self.parameters
                 )
         except (RequestValidationError, ServiceError) as exc:
             # bad input, not a fault: its traceback is of no use, and its frames would keep
@@ -195,14 +203,44 @@ class NumericRoutes(BaseRoute):
         raise NoMatchFound(name, path_params)
 
 
+def _query_parameter(parameter: Parameter) -> dict[str, Any]:
+    """The query form of a measure's parameter, for a ``.npy`` body."""
+    if parameter.kind == "number":
+        schema: dict[str, Any] = {"type": "number"}
+        form = "a number (Infinity as inf or Infinity)"
+    else:
+        item = "number" if parameter.kind == "numbers" else "string"
+        schema = {"type": "array", "items": {"type": item}}
+        form = "comma-separated"
+    return {
+        "name": parameter.name,
+        "in": "query",
+        "required": False,
+        "schema": schema,
+        "style": "form",
+        "explode": False,
+        "description": f"{parameter.help[0].upper()}{parameter.help[1:]}: with an "
+        f"application/x-npy body (a JSON body carries it), {form}"
+        + ("; required." if parameter.required else "."),
+    }
+
+
 def _operation(measure: Measure) -> dict[str, Any]:
     model = measure.request.__name__
-    examples = SINGLE_EXAMPLES if measure.arity == 1 else PAIR_EXAMPLES
-    if not measure.has_unit:
-        examples = {
-            name: {**example, "value": {k: v for k, v in example["value"].items() if k != "unit"}}
-            for name, example in examples.items()
+    examples = MEASURE_EXAMPLES.get(
+        measure.name, SINGLE_EXAMPLES if measure.arity == 1 else PAIR_EXAMPLES
+    )
+    extra = PARAMETER_EXAMPLES.get(measure.name, {})
+    examples = {
+        name: {
+            **example,
+            "value": {
+                **{k: v for k, v in example["value"].items() if k != "unit" or measure.has_unit},
+                **extra,
+            },
         }
+        for name, example in examples.items()
+    }
     schema = {"$ref": f"#/components/schemas/{measure.response.__name__}"}
     ok = {"description": "Successful Response", "content": {"application/json": {"schema": schema}}}
     return {
@@ -210,7 +248,13 @@ def _operation(measure: Measure) -> dict[str, Any]:
         "summary": measure.title,
         "description": measure.description,
         "operationId": f"{measure.name}{measure.route}_post".replace("/", "_").replace("-", "_"),
-        **numeric_body_doc(model, examples, pair=measure.arity == 2, unit=measure.has_unit),
+        **numeric_body_doc(
+            model,
+            examples,
+            pair=measure.arity == 2,
+            unit=measure.has_unit,
+            parameters=[_query_parameter(p) for p in measure.parameters],
+        ),
         "responses": {"200": ok, **{str(k): v for k, v in PROBLEM_RESPONSES.items()}},
     }
 

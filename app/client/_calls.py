@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -75,9 +76,12 @@ def with_key(headers: dict[str, str] | None, api_key: str | None) -> dict[str, s
 
 
 def _plain(value: Any) -> Any:
-    """numpy arrays and scalars to JSON-ready Python values."""
+    """numpy arrays and scalars to JSON-ready Python values (+inf as "Infinity", the
+    service's spelling: JSON has no infinity)."""
     if hasattr(value, "tolist"):
-        return value.tolist()
+        value = value.tolist()
+    if isinstance(value, float) and value == math.inf:
+        return "Infinity"
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     return value

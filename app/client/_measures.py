@@ -23,6 +23,9 @@ __all__ = ["add_measure_methods"]
 def _doc(measure: Measure) -> str:
     arguments = "p" if measure.arity == 1 else "p, q"
     unit = "" if measure.has_unit else " It has no unit: it takes no ``unit``."
+    for parameter in measure.parameters:
+        need = "required" if parameter.required else "optional"
+        unit += f" ``{parameter.name}``: {parameter.help} ({need})."
     return (
         f"{measure.summary}\n\n``{measure.formula}``, in {measure.bounds}.{unit}\n\n"
         f"``POST {measure.route}`` with {arguments} and the options as keyword arguments; "

@@ -26,7 +26,10 @@ REFERENCE = {
 def test_reference_values(client: TestClient, path: str, expected: float) -> None:
     r = client.post(path, json={"p": P, "q": Q})
     assert r.status_code == 200, r.text
-    assert r.json() == {"normalized": False, "smoothing": None, "value": pytest.approx(expected)}
+    echo = {"normalized": False, "smoothing": None, "value": pytest.approx(expected)}
+    if "chi-square" in path:  # may be infinite: the events that make it so (none here)
+        echo["infinite_events"] = []
+    assert r.json() == echo
     assert r.json()["value"] == pytest.approx(expected, rel=1e-12)
 
 

@@ -53,9 +53,9 @@ def parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     parsed: list[str] = []
     parse = measures.parse_request
 
-    def counting(body: Any, model: Any, pair: bool) -> Any:
+    def counting(body: Any, model: Any, pair: bool, parameters: Any = None) -> Any:
         parsed.append(model.__name__)
-        return parse(body, model, pair)
+        return parse(body, model, pair, parameters)
 
     monkeypatch.setattr(measures, "parse_request", counting)
     return parsed

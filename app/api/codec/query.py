@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from fastapi.exceptions import RequestValidationError
@@ -9,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from app.schemas.common import Unit
 
-__all__ = ["OPTION_FIELDS", "query_options"]
+__all__ = ["OPTION_FIELDS", "ParameterKind", "query_options"]
 
 OPTION_FIELDS = ("unit", "normalize", "tolerance", "smoothing")
 
@@ -26,10 +28,44 @@ class _QueryOptions(BaseModel):
     smoothing_apply_to: Literal["both", "p", "q"] | None = None
 
 
-def query_options(query: dict[str, str]) -> dict[str, Any]:
-    """Options given in the query string (``smoothing_*`` fold into ``smoothing``)."""
+ParameterKind = Literal["number", "numbers", "names"]
+
+
+def _number(text: str) -> float:
+    value = text.strip()
+    return math.inf if value in ("Infinity", "inf") else float(value)
+
+
+def _parameter(name: str, kind: ParameterKind, text: str) -> Any:
+    """A measure's parameter from its query form: a number, or a comma-separated list.
+
+    Only the form is checked here; the values are checked by the request model, as in JSON."""
+    try:
+        if kind == "number":
+            return _number(text)
+        if kind == "numbers":
+            return [_number(item) for item in text.split(",")]
+    except ValueError:
+        shape = "a number" if kind == "number" else "comma-separated numbers"
+        msg = f"expected {shape}, got {text[:40]!r}"
+        raise RequestValidationError(
+            [{"loc": ("query", name), "msg": msg, "type": "parameter_form"}]
+        ) from None
+    return [item.strip() for item in text.split(",")]
+
+
+def query_options(
+    query: dict[str, str], parameters: Mapping[str, ParameterKind] | None = None
+) -> dict[str, Any]:
+    """Options given in the query string (``smoothing_*`` fold into ``smoothing``), and the
+    measure's ``parameters`` (name -> kind) when given there."""
     if not query:
         return {}
+    found = {
+        name: _parameter(name, kind, query[name])
+        for name, kind in (parameters or {}).items()
+        if name in query
+    }
     try:
         given = _QueryOptions.model_validate(query)
     except ValidationError as exc:
@@ -45,4 +81,4 @@ def query_options(query: dict[str, str]) -> dict[str, Any]:
         if given.smoothing_apply_to is not None:
             smoothing["apply_to"] = given.smoothing_apply_to
         options["smoothing"] = smoothing
-    return options
+    return {**options, **found}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -10,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 
 from app.api.codec.large_json import large_json
 from app.api.codec.npy import NPY, from_npy
-from app.api.codec.query import query_options
+from app.api.codec.query import ParameterKind, query_options
 from app.api.codec.simd_json import LARGE_JSON_BYTES, whole_json
 from app.api.codec.small_json import exact_json, small_json
 from app.errors import MAX_REPORTED_ERRORS, CappedValidationError
@@ -43,14 +44,16 @@ def _from_json(data: bytes | bytearray) -> Any:
     return exact_json(data) if fields is None else fields
 
 
-def _fields(body: RawBody, pair: bool) -> tuple[Any, frozenset[str]]:
+def _fields(
+    body: RawBody, pair: bool, parameters: Mapping[str, ParameterKind] | None
+) -> tuple[Any, frozenset[str]]:
     """The request's fields, and the names of those that came from the query string.
 
     Options may come in the query string with either kind of body; one given in both places
     must be the same in both."""
     is_npy = body.content_type.split(";")[0].strip().lower() == NPY
     fields = from_npy(body.data, pair) if is_npy else _from_json(body.data)
-    options = query_options(body.query)
+    options = query_options(body.query, parameters)
     if not options or not isinstance(fields, dict):
         return fields, frozenset()
     for name, value in options.items():
@@ -64,9 +67,17 @@ def _fields(body: RawBody, pair: bool) -> tuple[Any, frozenset[str]]:
     return {**options, **fields}, from_query
 
 
-def parse_request(body: RawBody, model: type[Model], pair: bool) -> Model:
-    """Validate a numeric request from JSON or ``.npy``; errors as RequestValidationError."""
-    fields, from_query = _fields(body, pair)
+def parse_request(
+    body: RawBody,
+    model: type[Model],
+    pair: bool,
+    parameters: Mapping[str, ParameterKind] | None = None,
+) -> Model:
+    """Validate a numeric request from JSON or ``.npy``; errors as RequestValidationError.
+
+    ``parameters`` (name -> kind) are the measure's own parameters that may come in the
+    query string besides the common options."""
+    fields, from_query = _fields(body, pair, parameters)
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
