@@ -1,8 +1,9 @@
 # syntax=docker/dockerfile:1.7
-# Two images from one file:
-#   docker build --target api    -t divergence-api .      # the API, without TensorFlow
-#   docker build --target worker -t divergence-worker .   # a worker, with TensorFlow
-# docker-compose.yml builds both. No secret is baked in: every setting comes from the
+# Three images from one file:
+#   docker build --target api        -t divergence-api .         # the API, without TensorFlow
+#   docker build --target worker     -t divergence-worker .      # a worker, TensorFlow on CPU
+#   docker build --target worker-gpu -t divergence-worker-gpu .  # a worker, JAX on an NVIDIA GPU
+# docker-compose.yml builds them (worker-gpu under its profile "gpu"). No secret is baked in: every setting comes from the
 # environment at run time (see README, "Configuration").
 
 ARG PYTHON_BUILD=python:3.11.14-bookworm
@@ -21,6 +22,9 @@ RUN docker/build-wheels.sh api /wheels
 
 FROM build-base AS build-worker
 RUN docker/build-wheels.sh worker /wheels
+
+FROM build-base AS build-worker-gpu
+RUN docker/build-wheels.sh gpu /wheels
 
 # --- runtime: slim, non-root ---------------------------------------------------------------
 FROM ${PYTHON_RUNTIME} AS runtime
@@ -57,6 +61,21 @@ RUN --mount=type=bind,from=build-worker,source=/wheels,target=/wheels \
     install-wheels worker /wheels
 ENV KERAS_BACKEND=tensorflow \
     TF_CPP_MIN_LOG_LEVEL=2
+USER 10001:10001
+VOLUME ["/home/app/.keras"]
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "app.healthcheck", "worker"]
+CMD ["python", "-m", "app.worker"]
+
+# A GPU worker: Keras on JAX, whose CUDA 12 libraries come as wheels (the gpu extra), so the
+# same slim base serves; the host needs only the NVIDIA driver and container toolkit, and the
+# container a GPU (compose: the worker-gpu service of the profile "gpu").
+FROM runtime AS worker-gpu
+RUN --mount=type=bind,from=build-worker-gpu,source=/wheels,target=/wheels \
+    install-wheels gpu /wheels
+ENV KERAS_BACKEND=jax \
+    DIVERGENCE_KERAS_BACKEND=jax \
+    NVIDIA_DRIVER_CAPABILITIES=compute,utility
 USER 10001:10001
 VOLUME ["/home/app/.keras"]
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \

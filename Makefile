@@ -59,12 +59,17 @@ docs: install  ## regenerate the settings table (docs/deploy.md) and the measure
 openapi: install  ## regenerate the committed OpenAPI document
 	$(BIN)/python -m app.openapi > openapi/openapi.json
 
-bench: install  ## kernels against the numpy one-liner and scipy, interleaved (a minute or two)
-	$(BIN)/python benchmarks/kernels.py
+bench: install  ## kernels, the family, matrices, estimators, joint tables against numpy and scipy, interleaved (minutes)
+	@status=0; for b in kernels family matrix estimators joint; do \
+	  echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || status=1; done; exit $$status
 
 bench-http: install  ## the service over HTTP on loopback against scipy in-process (needs wrk)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python benchmarks/over_http.py
+
+.PHONY: bench-matrix
+bench-matrix: install  ## POST /v1/matrix with .npy over loopback HTTP against the in-process kernel
+	$(BIN)/python benchmarks/matrix_http.py
 
 load: install  ## bounded load test on loopback: 64 connections, 30 s, experiments meanwhile
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }

@@ -17,24 +17,33 @@ from __future__ import annotations
 import ctypes
 import logging
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
+from typing import TYPE_CHECKING
 
 import uvicorn
 
 from app.config import Settings, settings_or_exit
 
-__all__ = ["WorkerSupervisor", "main"]
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+__all__ = ["WorkerSupervisor", "alive_file_probe", "api_process_app", "main"]
 
 log = logging.getLogger("app.supervisor")
 
 FIRST_RESTART_DELAY = 1.0  # seconds before restarting a worker that died
 MAX_RESTART_DELAY = 30.0  # the delay doubles up to this while the worker keeps dying young
+# a worker that exits with this status refused its settings (settings_or_exit, a missing
+# Keras backend): restarting it would only repeat the refusal
+CONFIGURATION_ERROR = 2
 STEADY_AFTER = 60.0  # a worker that lived this long restarts after the first delay again
 
 # loaded before any fork: the child only calls it between fork and exec
@@ -135,6 +144,10 @@ class WorkerSupervisor:
                 if lived >= STEADY_AFTER:
                     delay = FIRST_RESTART_DELAY
                 what = _describe_exit(code)
+                if code == CONFIGURATION_ERROR:  # the same settings would fail the same way
+                    self._down = f"the last one {what} (a configuration error); not restarted"
+                    log.error("worker %s: its settings are wrong; not restarting it", what)
+                    return
                 self._down = f"the last one {what}; restarting in {delay:g} s"
             log.error("worker %s after %.1f s; restarting it in %g s", what, lived, delay)
             if self._stopping.wait(delay):
@@ -158,8 +171,42 @@ class WorkerSupervisor:
         self.alive_file.unlink(missing_ok=True)
 
 
+def alive_file_probe(path: Path, stale_after: float) -> Callable[[], str]:
+    """``/readyz``'s view of the embedded worker from a process that does not supervise it
+    (an API process of several): its sign-of-life file alone."""
+
+    def probe() -> str:
+        try:
+            silent = time.time() - path.stat().st_mtime
+        except OSError:
+            return "no sign of life from the worker yet"
+        if silent > stale_after:
+            return f"the worker shows no sign of life for {silent:.0f} s"
+        return "ok"
+
+    return probe
+
+
+def api_process_app() -> FastAPI:
+    """The app of one API process of several (``DIVERGENCE_API_WORKERS`` > 1): uvicorn
+    imports and calls this in each process it starts, with the parent's environment."""
+    from app.main import create_app
+
+    settings = settings_or_exit()
+    app = create_app(settings)
+    if settings.embedded_worker:
+        stale_after = max(3 * settings.heartbeat_interval, 10.0)
+        app.state.worker_probe = alive_file_probe(alive_file(settings), stale_after)
+    return app
+
+
+_BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def main() -> None:
     settings = settings_or_exit()
+    for variable in _BLAS_THREAD_VARIABLES:  # read when numpy loads BLAS: not loaded yet
+        os.environ.setdefault(variable, str(settings.blas_threads))
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -167,16 +214,27 @@ def main() -> None:
         logging.getLogger("alembic").setLevel(logging.WARNING)
     from app.main import create_app
 
-    app = create_app(settings)
+    several = settings.api_workers > 1
+    if several:  # request metrics summed over the processes (prometheus_client's files)
+        metrics_dir = settings.data_dir / "metrics"
+        shutil.rmtree(metrics_dir, ignore_errors=True)  # a past run's counts are not ours
+        metrics_dir.mkdir(parents=True)
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    # one process: the app here; several: each API process makes its own (api_process_app)
+    app: FastAPI | str = "app.__main__:api_process_app" if several else create_app(settings)
     supervisor = None
     if settings.embedded_worker:
         supervisor = WorkerSupervisor(settings)
-        app.state.worker_probe = supervisor.probe
+        if not isinstance(app, str):
+            app.state.worker_probe = supervisor.probe
         supervisor.start()
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    if not several:  # uvicorn's process manager handles the signals of several itself
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         uvicorn.run(
             app,
+            factory=several,
+            workers=settings.api_workers if several else None,
             host=settings.host,
             port=settings.port,
             log_level=settings.log_level,

@@ -21,6 +21,7 @@ from typing import Literal
 __all__ = [
     "DATASETS",
     "DEBIAN_DATASETS",
+    "DEFAULT_LOSSES",
     "LOSSES",
     "DatasetSpec",
     "Found",
@@ -143,7 +144,14 @@ DATASETS: dict[str, DatasetSpec] = {
 LOSSES: dict[str, str] = {
     "kl_divergence": "Kullback-Leibler divergence D(y || q) (keras.losses.KLDivergence)",
     "categorical_crossentropy": "cross-entropy H(y, q) (keras.losses.CategoricalCrossentropy)",
+    "jensen_shannon": "Jensen-Shannon divergence (D(y || m) + D(q || m)) / 2, m = (y + q) / 2, "
+    "in nats: bounded by ln 2, symmetric, a different objective from KL",
+    "focal_crossentropy": "focal cross-entropy -sum 0.25 y (1 - q)^2 log q "
+    "(keras.losses.CategoricalFocalCrossentropy): down-weights well-classified samples",
+    "squared_error": "mean squared error of the probabilities, mean (y - q)^2 "
+    "(keras.losses.MeanSquaredError): the Brier score over the classes",
 }
+DEFAULT_LOSSES = ("kl_divergence", "categorical_crossentropy")  # the article's comparison
 
 
 def default_data_dirs(keras_home: Path) -> tuple[Path, ...]:

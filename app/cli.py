@@ -6,10 +6,15 @@
     divergence worker                      # one worker
     divergence kl p.json q.json --unit bits
     divergence hellinger p.json q.json       # every measure of the registry is a command
+    divergence matrix P.json Q.json --measure kl-divergence --top-k 3
+    divergence parametric kl P.json Q.json   # laws by parameters: {"family": "normal", ...}
+    divergence estimate entropy counts.json --method all   # and divergence, knn-entropy, ...
     echo '[0.5, 0.5]' | divergence entropy - --unit bits
     divergence experiment run --dataset synthetic --epochs 3 --watch
     divergence experiment show ID
+    divergence experiment compare ID       # every loss against the baseline, and why
     divergence experiment list | cancel ID | plot ID -o curves.svg
+    divergence drift reference create shop features.json   # and check, history, plot
 
 Distributions are JSON files (an array, a label map, or an array of rows) or ``-`` for
 standard input. Results print as tables for people, or as the API's JSON with ``--json``.
@@ -31,11 +36,15 @@ from typing import Any, TextIO, get_args
 import httpx
 from pydantic import BaseModel
 
+from app.cli_drift import drift_command, drift_parser
 from app.client import DivergenceClient, DivergenceError
 from app.measures import MEASURES as REGISTRY
 from app.measures import Measure
 from app.schemas.common import Unit
+from app.schemas.estimators import EntropyMethod
 from app.schemas.experiments import JobStatus
+from app.schemas.matrix import MATRIX_MEASURE_NAMES, NearestResponse
+from app.schemas.samples import SAMPLE_MEASURES
 
 __all__ = ["main", "main_exit"]
 
@@ -61,6 +70,10 @@ _PARAMETER_TYPES: dict[str, Callable[[str], Any]] = {
     "numbers": _numbers,
     "names": _names,
 }
+
+
+def _edges(text: str) -> list[float]:
+    return [float(item) for item in text.split(",")]
 
 
 def _read(source: str, stdin: TextIO) -> Any:
@@ -135,7 +148,56 @@ def _watch(client: DivergenceClient, job_id: str, out: TextIO) -> int:
         elif event.name == "end":
             status = event.data.status
             out.write(("\n" if out.isatty() else "") + f"{job_id}: {status}\n")
+            if event.data.comparison is not None:
+                out.write(_comparison_text(event.data.comparison))
     return 0 if status == JobStatus.SUCCEEDED else 1
+
+
+def _columns(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n"
+        for row in rows
+    )
+
+
+def _signed(value: float | None, digits: int = 4) -> str:
+    return "-" if value is None else f"{value:+.{digits}f}"
+
+
+def _comparison_text(comparison: Any) -> str:
+    """Every loss against the baseline as a table, the per-epoch gaps, then the verdict."""
+    head = ["loss", "seeds", "test acc", "gap", "95% interval", "beyond noise", "grad cosine",
+            "max |dg|"]  # fmt: skip
+    rows = [head]
+    for pair in comparison.against_baseline:
+        gap = pair.test_accuracy_gap
+        interval = "-"
+        if gap.interval is not None:
+            interval = f"[{_signed(gap.interval[0])}, {_signed(gap.interval[1])}]"
+        cosines = [c.cosine for c in pair.gradient_checks if c.cosine is not None]
+        differences = [c.max_abs_difference for c in pair.gradient_checks]
+        rows.append([
+            pair.loss, str(len(gap.runs)), _cell(comparison.test_accuracy.get(pair.loss)),
+            _signed(gap.mean), interval, _cell(gap.distinguishable),
+            f"{min(cosines):.8f}" if cosines else "-",
+            f"{max(differences):.2g}" if differences else "-",
+        ])  # fmt: skip
+    baseline = comparison.baseline
+    rows.append([baseline, "", _cell(comparison.test_accuracy.get(baseline)), "(baseline)", "",
+                 "", "", ""])  # fmt: skip
+    text = _columns(rows)
+    for pair in comparison.against_baseline:
+        text += f"\nper epoch, {pair.loss} minus {pair.baseline}:\n"
+        epochs = [["epoch", "loss gap", "acc gap", "val loss gap", "val acc gap", "identity"]]
+        for e in pair.per_epoch:
+            epochs.append([
+                str(e.epoch), _signed(e.loss_gap, 6), _signed(e.accuracy_gap),
+                _signed(e.val_loss_gap, 6), _signed(e.val_accuracy_gap),
+                "-" if e.identity_residual is None else f"{e.identity_residual:+.1e}",
+            ])  # fmt: skip
+        text += _columns(epochs)
+    return text + f"\n{comparison.verdict}\n"
 
 
 def _show_rows(job: Any) -> list[tuple[str, Any]]:
@@ -170,8 +232,14 @@ def _experiment(args: argparse.Namespace, client: DivergenceClient, out: TextIO)
             "dataset": args.dataset, "losses": args.losses, "epochs": args.epochs,
             "batch_size": args.batch_size, "validation_split": args.validation_split,
             "seed": args.seed, "train_samples": args.train_samples,
-            "test_samples": args.test_samples,
+            "test_samples": args.test_samples, "label_smoothing": args.label_smoothing,
         }  # fmt: skip
+        if args.seeds is not None:
+            config["seeds"] = args.seeds
+        elif args.repeats is not None:
+            config["repeats"] = args.repeats
+        if args.baseline is not None:
+            config["baseline"] = args.baseline
         job = client.submit_experiment(**config)
         if not args.watch:
             _print(job, args.json, _show_rows(job), out)
@@ -201,12 +269,242 @@ def _experiment(args: argparse.Namespace, client: DivergenceClient, out: TextIO)
         return 0
     if action == "watch":
         return _watch(client, args.id, out)
+    if action == "compare":
+        job = client.experiment(args.id)
+        if args.json:
+            out.write(json.dumps(job.model_dump(mode="json")["comparison"], indent=2) + "\n")
+        elif job.comparison is None:
+            out.write(f"{job.id}: {job.status}; no pair of runs has finished epochs yet\n")
+        else:
+            out.write(_comparison_text(job.comparison))
+        return 0
     assert action == "plot"
     svg = client.experiment_plot(args.id)
     if args.output == "-":
         out.write(svg)
     else:
         Path(args.output).write_text(svg)
+    return 0
+
+
+def _depth(value: Any) -> int:
+    """How deep a table's arrays or label maps nest (2 or 3)."""
+    depth = 0
+    while isinstance(value, list | dict) and value:
+        value = value[0] if isinstance(value, list) else next(iter(value.values()))
+        depth += 1
+    return depth
+
+
+def _joint(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
+    """``divergence joint TABLE``: a 2-D table's information, or a 3-D table's I(X; Y | Z)."""
+    table = _read(args.table, sys.stdin)
+    options = {"unit": args.unit, "normalize": args.normalize or None}
+    result: BaseModel
+    if _depth(table) == 3:
+        result = client.conditional_mutual_information(table, **options)
+    else:
+        result = client.joint_information(table, **options)
+    data = result.model_dump(mode="json")
+    rows = [(k, v) for k, v in data.items() if v is not None and not isinstance(v, list | dict)]
+    normalized = data.get("normalized_mutual_information") or {}
+    rows += [(f"normalized_mutual_information ({k})", v) for k, v in normalized.items()]
+    _print(result, args.json, rows, out)
+    return 0
+
+
+# `divergence samples --measure kl`: the registry's command names stand for the measures too
+SAMPLE_ALIASES = {m.command: m.name for m in REGISTRY if m.name in SAMPLE_MEASURES}
+
+
+def _samples(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
+    """``divergence samples X Y``: measures of two samples through shared bins or labels."""
+    if [args.x, args.y].count("-") > 1:
+        raise SystemExit("divergence: only one of x and y can come from standard input")
+    x, y = (_read(source, sys.stdin) for source in (args.x, args.y))
+    measures = [SAMPLE_ALIASES.get(m, m) for m in args.measure] if args.measure else None
+    options = {"measures": measures, "unit": args.unit, "kind": args.kind, "bins": args.bins,
+               "edges": args.edges, "rule": args.rule}  # fmt: skip
+    result = client.compare_samples(x, y, **options)
+    rows: list[tuple[str, Any]] = list(result.value.items())
+    rows.append(("events", ", ".join(result.events)))
+    rows += [(f"infinite {k} at", ", ".join(v)) for k, v in result.infinite_events.items()]
+    rows += [("note", note) for note in result.notes]
+    _print(result, args.json, rows, out)
+    return 0
+
+
+def _matrix(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
+    """``divergence matrix p.json [q.json] --measure NAME [--top-k K]``."""
+    if [args.p, args.q].count("-") > 1:
+        raise SystemExit("divergence: only one of p and q can come from standard input")
+    p = _read(args.p, sys.stdin)
+    q = None if args.q is None else _read(args.q, sys.stdin)
+    options = {"unit": args.unit, "normalize": args.normalize or None}
+    result = client.matrix(p, q, measure=args.measure, top_k=args.top_k, **options)
+    if args.json:
+        out.write(result.model_dump_json(indent=2, exclude_none=True) + "\n")
+        return 0
+    unit = f" in {result.unit}" if result.unit else ""
+    out.write(f"{result.measure}{unit}, {result.shape[0]} x {result.shape[1]}\n")
+    if isinstance(result, NearestResponse):
+        for i, (found, values) in enumerate(zip(result.indices, result.values, strict=True)):
+            nearest = ", ".join(f"{j} ({_cell(v)})" for j, v in zip(found, values, strict=True))
+            out.write(f"p[{i}]  {nearest}\n")
+    else:
+        for row in result.value:
+            out.write("  ".join(f"{_cell(v):>12}" for v in row) + "\n")
+    return 0
+
+
+def _matrix_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    cmd = sub.add_parser(
+        "matrix",
+        help="a measure between every row of p and every row of q",
+        description="M[i, j] = measure(p_i, q_j) for the rows of p and of q (POST /v1/matrix); "
+        "with --top-k, the nearest rows of q for each row of p.",
+        parents=[common],
+    )
+    cmd.add_argument("p", help="JSON file of rows (an array of arrays), or - for standard input")
+    cmd.add_argument("q", nargs="?", help="JSON file of rows; omitted: p against itself")
+    cmd.add_argument(
+        "--measure",
+        required=True,
+        type=lambda name: name.replace("-", "_"),
+        choices=MATRIX_MEASURE_NAMES,
+        help="the measure (kl-divergence and kl_divergence both name KL)",
+    )
+    cmd.add_argument("--top-k", type=int, help="the nearest rows of q per row of p")
+    cmd.add_argument("--unit", choices=list(get_args(Unit)), help="for measures with a unit")
+    cmd.add_argument("--normalize", action="store_true")
+
+
+# `divergence parametric ACTION`: the client method and how many laws it takes
+_PARAMETRIC = {
+    "kl": ("parametric_kl", 2),
+    "cross-entropy": ("parametric_cross_entropy", 2),
+    "entropy": ("parametric_entropy", 1),
+}
+
+
+def _parametric_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    parametric = sub.add_parser(
+        "parametric", help="measures of laws given by their parameters", parents=[common]
+    )
+    actions = parametric.add_subparsers(dest="action", required=True)
+    for action, (_, arity) in _PARAMETRIC.items():
+        cmd = actions.add_parser(action, parents=[common])
+        for name in ("p", "q")[:arity]:
+            cmd.add_argument(name, help='JSON file of a law ({"family": "normal", ...}), or -')
+        cmd.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
+        cmd.add_argument("--draws", type=int, help="Monte Carlo draws (mixtures)")
+        cmd.add_argument("--seed", type=int, help="Monte Carlo seed")
+
+
+def _parametric(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
+    method, arity = _PARAMETRIC[args.action]
+    sources = [args.p, getattr(args, "q", None)][:arity]
+    if sources.count("-") > 1:
+        raise SystemExit("divergence: only one of p and q can come from standard input")
+    laws = [_read(source, sys.stdin) for source in sources]
+    options = {"unit": args.unit, "draws": args.draws, "seed": args.seed}
+    result = getattr(client, method)(*laws, **options)
+    rows = [(k, v) for k, v in result.model_dump(mode="json").items() if v is not None]
+    _print(result, args.json, rows, out)
+    return 0
+
+
+# `divergence estimate ACTION`: the client method, and the files it reads
+_ESTIMATES = {
+    "entropy": ("estimate_entropy", ("counts",)),
+    "divergence": ("estimate_divergence", ("p", "q")),
+    "mutual-information": ("estimate_mutual_information", ("table",)),
+    "knn-entropy": ("estimate_knn_entropy", ("x",)),
+    "knn-divergence": ("estimate_knn_divergence", ("x", "y")),
+}
+
+
+def _estimate_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    estimate = sub.add_parser(
+        "estimate",
+        help="estimates from data: entropy of counts, KL/JS/MI with error bars, k-NN",
+        parents=[common],
+    )
+    actions = estimate.add_subparsers(dest="action", required=True)
+    helps = {
+        "counts": "JSON file of counts (an array or a label map), or -",
+        "p": "JSON file of the counts of P's sample, or -",
+        "q": "JSON file of the counts of Q's sample, or -",
+        "table": "JSON file of a 2-D table of counts, or -",
+        "x": "JSON file of numbers (an array, or an array of points), or -",
+        "y": "JSON file of numbers of the sample from Q, or -",
+    }
+    for action, (_, files) in _ESTIMATES.items():
+        cmd = actions.add_parser(action, parents=[common])
+        for name in files:
+            cmd.add_argument(name, help=helps[name])
+        cmd.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
+        if action == "entropy":
+            methods = ["all", *get_args(EntropyMethod)]
+            cmd.add_argument("--method", choices=methods, default="all")
+            cmd.add_argument("--categories", type=int, help="K for NSB (default: those seen)")
+        elif action.startswith("knn"):
+            cmd.add_argument("--k", type=int, help="neighbour order (default 1)")
+        else:
+            if action == "divergence":
+                cmd.add_argument("--measure", choices=["kl", "js"], default="kl")
+            cmd.add_argument("--resamples", type=int, help="bootstrap resamples (0: none)")
+            cmd.add_argument("--confidence", type=float, help="of the interval (0.95)")
+            cmd.add_argument("--seed", type=int, help="of the bootstrap (0)")
+            cmd.add_argument("--interval", choices=["percentile", "bca"], help="interval method")
+
+
+def _estimate_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
+    rows: list[tuple[str, Any]] = []
+    if isinstance(data["value"], dict):  # entropy: one value per method, NSB's deviation
+        for method, value in data["value"].items():
+            spread = f" +- {_cell(data['nsb_std'])}" if method == "nsb" else ""
+            rows.append((method, f"{_cell(value)}{spread}"))
+    skipped = ("value", "nsb_std", "warnings", "interval", "bias", "labels", "infinite_events")
+    if not isinstance(data["value"], dict):
+        rows.append(("value", data["value"]))
+    rows += [(k, v) for k, v in data.items() if k not in skipped and v is not None]
+    interval = data.get("interval")
+    if interval:
+        rows.append((
+            "interval",
+            f"[{_cell(interval['low'])}, {_cell(interval['high'])}] "
+            f"({100 * interval['confidence']:g}% {interval['method']}, "
+            f"{interval['resamples']} resamples)",
+        ))  # fmt: skip
+    bias = data.get("bias")
+    if bias:
+        rows += [(f"bias ({k})", bias[k]) for k in ("first_order", "bootstrap")]
+    if data.get("infinite_events"):
+        rows.append(("infinite at", data["infinite_events"]))
+    rows += [("warning", f"{w['code']}: {w['message']}") for w in data.get("warnings", [])]
+    return rows
+
+
+def _estimate(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
+    method, files = _ESTIMATES[args.action]
+    sources = [getattr(args, name) for name in files]
+    if sources.count("-") > 1:
+        raise SystemExit("divergence: only one input can come from standard input")
+    data = [_read(source, sys.stdin) for source in sources]
+    options: dict[str, Any] = {"unit": args.unit}
+    if args.action == "entropy":
+        options.update(method=args.method, categories=args.categories)
+    elif args.action.startswith("knn"):
+        options["k"] = args.k
+    else:
+        if args.action == "divergence":
+            options["measure"] = args.measure
+        given = {"resamples": args.resamples, "confidence": args.confidence,
+                 "seed": args.seed, "method": args.interval}  # fmt: skip
+        options["bootstrap"] = {k: v for k, v in given.items() if v is not None}
+    result = getattr(client, method)(*data, **options)
+    _print(result, args.json, _estimate_rows(result.model_dump(mode="json")), out)
     return 0
 
 
@@ -251,6 +549,35 @@ def _parser() -> argparse.ArgumentParser:
                 required=parameter.required,
                 help=parameter.help + ("" if parameter.kind == "number" else ", comma-separated"),
             )
+    joint = sub.add_parser(
+        "joint",
+        help="mutual information of a joint table (2-D), or I(X; Y | Z) of a 3-D one",
+        parents=[common],
+    )
+    joint.add_argument("table", help="JSON file (nested arrays or label maps), or -")
+    joint.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
+    joint.add_argument("--normalize", action="store_true", help="the table holds counts")
+    samples = sub.add_parser(
+        "samples", help="measures of two samples on shared bins or labels", parents=[common]
+    )
+    samples.add_argument("x", help="JSON array of numbers or labels, or -")
+    samples.add_argument("y", help="JSON array of numbers or labels, or -")
+    samples.add_argument(
+        "--measure",
+        action="append",
+        choices=sorted({*SAMPLE_MEASURES, *SAMPLE_ALIASES}),
+        metavar="MEASURE",
+        help="kl, js, hellinger, wasserstein_distance, ... (repeatable)",
+    )
+    samples.add_argument("--unit", choices=list(get_args(Unit)), default="nats")
+    samples.add_argument("--kind", choices=["numeric", "categorical"])
+    samples.add_argument("--bins", type=int)
+    samples.add_argument("--edges", type=_edges, help="comma-separated bin edges")
+    samples.add_argument("--rule", choices=["fd", "sturges", "quantiles"])
+    _matrix_parser(sub, common)
+    _parametric_parser(sub, common)
+    _estimate_parser(sub, common)
+    drift_parser(sub, common)
     experiment = sub.add_parser("experiment", help="loss-comparison experiments", parents=[common])
     actions = experiment.add_subparsers(dest="action", required=True)
     run = actions.add_parser("run", help="submit an experiment", parents=[common])
@@ -262,8 +589,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--train-samples", type=int)
     run.add_argument("--test-samples", type=int)
+    run.add_argument("--label-smoothing", type=float, default=0.0, help="soft targets")
+    run.add_argument("--repeats", type=int, help="train every loss under this many seeds")
+    run.add_argument("--seeds", type=int, nargs="+", help="explicit seeds (not with --repeats)")
+    run.add_argument("--baseline", help="the loss the others are compared against")
     run.add_argument("--watch", action="store_true", help="follow it with a progress bar")
-    for name in ("show", "cancel", "watch", "plot"):
+    for name in ("show", "cancel", "watch", "plot", "compare"):
         cmd = actions.add_parser(name, parents=[common])
         cmd.add_argument("id")
         if name == "plot":
@@ -307,6 +638,18 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
         try:
             if args.command == "experiment":
                 return _experiment(args, client, out)
+            if args.command == "matrix":
+                return _matrix(args, client, out)
+            if args.command == "parametric":
+                return _parametric(args, client, out)
+            if args.command == "joint":
+                return _joint(args, client, out)
+            if args.command == "samples":
+                return _samples(args, client, out)
+            if args.command == "estimate":
+                return _estimate(args, client, out)
+            if args.command == "drift":
+                return drift_command(args, client, out)
             return _measure(args, client, out)
         except DivergenceError as exc:
             sys.stderr.write(f"divergence: {exc}\n")

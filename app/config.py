@@ -68,6 +68,13 @@ class Settings(BaseSettings):
         "(Debian's layout, fashion-mnist/*.gz, or Keras' cache layout); default: "
         "/usr/share/datasets, then datasets/ in keras_home.",
     )
+    keras_backend: Literal["tensorflow", "jax", "torch"] = Field(
+        "tensorflow",
+        description="Keras backend of the workers (KERAS_BACKEND): tensorflow (CPU, the "
+        "default), or jax or torch for GPU workers, whose packages the worker's environment "
+        "must have (a worker without them exits at start with status 2). The gradient check "
+        "of an experiment needs tensorflow.",
+    )
     worker_alive_file: Path | None = Field(
         None,
         description="A worker touches this file while alive (the health checks read it); "
@@ -75,6 +82,30 @@ class Settings(BaseSettings):
     )
     embedded_worker: bool = Field(
         True, description="`python -m app` also starts one worker process."
+    )
+    kernel_threads: int = Field(
+        0,
+        ge=0,
+        le=256,
+        description="Threads one large entropy, cross-entropy, KL or JS computation is split "
+        "across (inputs of 2 x 2^18 numbers and more; numpy releases the GIL): 0 one per core, "
+        "1 never split.",
+    )
+    blas_threads: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="BLAS threads of each API process (OPENBLAS_NUM_THREADS and the like, set "
+        "by `python -m app` before numpy loads, unless the environment sets them): 1 lets "
+        "concurrent matrix requests share the cores instead of fighting over them.",
+    )
+    api_workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="API processes `python -m app` runs on the one port (uvicorn's workers, "
+        "accepting from one shared socket). /metrics sums their request series; without Redis "
+        "each keeps its own experiment rate limit (docs/deploy.md).",
     )
 
     body_read_timeout: float = Field(
@@ -124,6 +155,14 @@ class Settings(BaseSettings):
     heartbeat_interval: float = Field(
         2.0, gt=0, le=60, description="Seconds between a running job's heartbeats."
     )
+    progress_interval: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="Least seconds between a worker's progress reports within an epoch "
+        "(0: before every batch); every epoch's end is reported too. No batch's metrics are "
+        "read, so reporting forces no device sync.",
+    )
     heartbeat_timeout: float = Field(
         30.0, gt=0, le=3600, description="A running job silent this long is reaped."
     )
@@ -142,14 +181,152 @@ class Settings(BaseSettings):
         ge=1000,
         description="Largest support size x bootstrap resamples of one model fit (422 beyond).",
     )
+    max_estimator_work: int = Field(
+        10**7,
+        ge=1000,
+        description="Largest bootstrap of one /v1/estimates request: resamples x categories "
+        "(of both samples, or the table's cells), plus for BCa the jackknife's seen categories "
+        "x categories (422 beyond); about a second per 10^7.",
+    )
+    max_nsb_distinct: int = Field(
+        200,
+        ge=1,
+        description="Most distinct count values (of the counts above 0) NSB takes in one "
+        "/v1/estimates/entropy request: 422 naming `counts` for method nsb, NSB skipped with a "
+        "warning for method all. The cost grows linearly with them: up to about 5 s at 200 "
+        "(2 busy cores).",
+    )
+    max_knn_values: int = Field(
+        1_000_000,
+        ge=100,
+        description="Most numbers (points x dimension, x and y together) of one k-NN estimate "
+        "(422 beyond).",
+    )
+    max_knn_k: int = Field(
+        32,
+        ge=1,
+        description="Largest neighbour order k of a k-NN estimate (422 beyond); in d > 1 "
+        "dimensions the cost grows as points x k (about 5 s at 5 x 10^5 points, k = 32).",
+    )
     max_classes: int = Field(
         100_000, ge=2, description="Most classes (columns) a loss request may have (422 beyond)."
+    )
+    max_matrix_cells: int = Field(
+        25_000_000,
+        ge=1,
+        description="Largest m x k (rows of p times rows of q) of one /v1/matrix request, "
+        "top_k or not (413 beyond); the .npy answer takes 8 bytes a cell.",
+    )
+    max_matrix_json_cells: int = Field(
+        1_000_000,
+        ge=1,
+        description="Largest /v1/matrix answer written as JSON, in values (m x k, or m x top_k "
+        "with top_k; 413 beyond): about 20 bytes a value; larger answers as .npy.",
+    )
+    max_matrix_work: int = Field(
+        4 * 10**9,
+        ge=1,
+        description="Largest m x k x n (pairs times events) of one /v1/matrix request "
+        "(413 beyond): per 10^9, about 0.2 s for the BLAS measures (KL, Hellinger) and 10 s "
+        "for JS on 2 cores.",
+    )
+    max_table_cells: int = Field(
+        4_000_000,
+        ge=4,
+        description="Most cells of a joint table (the product of its sides; for label maps and "
+        "paired samples, of their numbers of labels) (422 beyond; 413 for a larger .npy body).",
+    )
+    max_sample_size: int = Field(
+        1_000_000,
+        ge=2,
+        description="Most values in one sample (x, y or z) of the samples and joint endpoints "
+        "(422 beyond).",
+    )
+    max_bins: int = Field(
+        10_000, ge=1, description="Most bins of the histograms of two samples (422 beyond)."
+    )
+
+    parametric_max_draws: int = Field(
+        1_000_000,
+        ge=1000,
+        description="Most Monte Carlo draws of one /v1/parametric request (mixtures of "
+        "normals; 422 beyond).",
+    )
+    parametric_max_work: int = Field(
+        200_000_000,
+        ge=1000,
+        description="Largest Monte Carlo work of one /v1/parametric request: draws x mixture "
+        "components (P and Q) x max(dimension^2, 8) (422 beyond); the default is about a "
+        "second of one core.",
+    )
+    parametric_max_terms: int = Field(
+        1_000_000,
+        ge=1000,
+        le=10**9,
+        description="Most terms of an exact sum over an integer support (binomial, Poisson, "
+        "geometric laws without a closed form; 422 beyond). At most 10^9, which keeps every "
+        "summed k below 2^53 (exact in float64).",
+    )
+    parametric_max_dimension: int = Field(
+        256,
+        ge=2,
+        description="Largest dimension of a multivariate normal (its covariance costs d^3) or "
+        "a Dirichlet in /v1/parametric (422 beyond).",
     )
 
     max_epochs: int = Field(100, ge=1, description="Upper bound of an experiment's epochs.")
     max_train_samples: int = Field(60000, ge=10, description="Upper bound of train_samples.")
     max_test_samples: int = Field(10000, ge=10, description="Upper bound of test_samples.")
     max_batch_size: int = Field(4096, ge=1, description="Upper bound of batch_size.")
+    max_repeats: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Most seeds an experiment may train every loss under (repeats, or the "
+        "length of seeds; 422 beyond).",
+    )
+
+    drift_max_features: int = Field(
+        1000, ge=1, description="Most features of a drift reference or window (422 beyond)."
+    )
+    drift_max_samples: int = Field(
+        1_000_000,
+        ge=2,
+        description="Most values (or labels) given for one feature of a drift reference or "
+        "window (422 beyond).",
+    )
+    drift_max_bins: int = Field(
+        1000, ge=1, description="Most bins (or labels) of one drift feature (422 beyond)."
+    )
+    drift_max_resamples: int = Field(
+        10_000, ge=0, description="Most bootstrap resamples of one drift check (422 beyond)."
+    )
+    drift_max_bootstrap_work: int = Field(
+        5_000_000,
+        ge=1000,
+        description="Largest bootstrap of one drift check: resamples x the slots (bins plus "
+        "2, or labels plus 1, rounded up to a multiple of 4) of its features (422 beyond); "
+        "about a second per 10^6.",
+    )
+    drift_max_references: int = Field(
+        100,
+        ge=1,
+        description="Drift reference versions a client may store (409 beyond: delete some).",
+    )
+    drift_max_checks: int = Field(
+        1000,
+        ge=1,
+        description="Checks kept per drift reference version: a new check drops the oldest.",
+    )
+    drift_metrics_max_series: int = Field(
+        0,
+        ge=0,
+        description="Most drift series (reference x feature x measure) /metrics exports, the "
+        "most recently checked references first; 0 (the default): none. /metrics needs no "
+        "key: when on, anyone who reaches it sees every client's reference, feature and "
+        "measure names, values and verdicts (owners as key fingerprints, or `anonymous` "
+        "when keys are off, never addresses), so let only the scraper reach /metrics.",
+    )
 
     @field_validator("database_url")
     @classmethod

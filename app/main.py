@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,12 +14,20 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from app.api import datasets, experiments, health, losses, measures, modelfit, plots
+from app.api import drift as drift_monitoring
+from app.api import estimators as estimates
+from app.api import joint as joint_tables
+from app.api import matrix as matrices
+from app.api import parametric as parametric_laws
+from app.api import samples as sample_sets
 from app.api.docs import install_docs
 from app.api.limits import SizeLimits
 from app.api.metrics import Metrics
 from app.api.security import KeyGate, make_rate_limiter
 from app.config import Settings, get_settings
 from app.errors import install_problem_handlers
+from app.infotheory import set_kernel_threads
+from app.jobs.drift_store import DriftStore
 from app.jobs.reaper import reap_forever
 from app.jobs.wiring import get_queue, get_store
 from app.measures import MEASURES
@@ -55,8 +64,9 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         # the numeric endpoints are raw ASGI routes, which FastAPI does not document: their
         # operations and models come from the measure registry
         schema.setdefault("paths", {}).update(measures.operations())
-        requests = {m.request for m in MEASURES}
-        responses = {m.response for m in MEASURES}
+        schema["paths"].update(matrices.operations())  # raw ASGI too
+        requests = {m.request for m in MEASURES} | set(matrices.REQUEST_MODELS)
+        responses = {m.response for m in MEASURES} | set(matrices.RESPONSE_MODELS)
         modes: tuple[tuple[Literal["validation", "serialization"], set[Any]], ...] = (
             ("validation", requests),
             ("serialization", responses),
@@ -110,18 +120,22 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings = settings or get_settings()
+    set_kernel_threads(settings.kernel_threads or os.cpu_count() or 1)  # one pool per process
 
     def read_jobs() -> tuple[dict[str, int], int]:
         return get_store(settings).count_by_status(), get_queue(settings).depth()
 
-    app.state.metrics = Metrics(read_jobs)
+    def read_drift(limit: int) -> list[tuple[str, str, dict[str, Any]]]:
+        return DriftStore(get_store(settings)).latest(limit)
+
+    app.state.metrics = Metrics(read_jobs, read_drift, settings.drift_metrics_max_series)
     app.state.experiment_rate = make_rate_limiter(settings)
     app.add_middleware(
         SizeLimits,
         json_bytes=settings.max_json_bytes,
         binary_bytes=settings.max_binary_bytes,
         document_bytes=settings.max_document_bytes,
-        numeric_paths=frozenset(measures.ENDPOINTS),
+        numeric_paths=frozenset(measures.ENDPOINTS) | {matrices.PATH},
         read_timeout=settings.body_read_timeout,
     )
     # outside the size limits: a keyed request without a valid key is refused (401/403)
@@ -132,7 +146,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the numeric endpoints first, in the app's own router (not an included one): the hot
     # paths are matched first, once, by one dict lookup
     app.router.routes.insert(0, measures.NumericRoutes(measures.routes))
-    routers = (health, modelfit, losses, plots, experiments, datasets)
+    routers = (
+        health,
+        modelfit,
+        losses,
+        plots,
+        experiments,
+        datasets,
+        joint_tables,
+        sample_sets,
+        matrices,
+        parametric_laws,
+        estimates,
+        drift_monitoring,
+    )
     for module in routers:
         app.include_router(module.router)
     # requests refused before routing (413, 415) are counted under their path's template

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Install an image's wheels offline, from the directory build-wheels.sh filled.
-#   docker/install-wheels.sh api|worker WHEELDIR [PYTHON]
+#   docker/install-wheels.sh api|worker|gpu WHEELDIR [PYTHON]
 set -eu
 target=$1
 wheels=$2
@@ -8,6 +8,7 @@ python=${3:-python}
 case "$target" in
   api) spec="divergence-service" ;;
   worker) spec="divergence-service[worker]" ;;
-  *) echo "usage: $0 api|worker WHEELDIR [PYTHON]" >&2; exit 2 ;;
+  gpu) spec="divergence-service[gpu]" ;;
+  *) echo "usage: $0 api|worker|gpu WHEELDIR [PYTHON]" >&2; exit 2 ;;
 esac
 "$python" -m pip install --no-cache-dir --no-index --find-links "$wheels" "$spec"

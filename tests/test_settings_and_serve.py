@@ -13,7 +13,8 @@ import httpx
 import pytest
 from pydantic import ValidationError
 
-from app.config import Settings
+from app.__main__ import api_process_app
+from app.config import Settings, get_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -113,6 +114,97 @@ def test_python_m_app_serves_with_an_embedded_worker(tmp_path: Path) -> None:
         assert proc.wait(timeout=40) == 0
     # the embedded worker stopped with the API
     assert _processes_with(str(tmp_path / "data")) == []
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return (Path("/proc") / str(pid) / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+def test_several_api_processes_share_the_port(tmp_path: Path) -> None:
+    """DIVERGENCE_API_WORKERS=2: two API processes answer on one port and stop with the
+    parent. (The API alone: how they see the embedded worker is the next test's.)"""
+    port = _free_port()
+    data = tmp_path / "data"
+    env = {
+        **os.environ,
+        "DIVERGENCE_PORT": str(port),
+        "DIVERGENCE_API_WORKERS": "2",
+        "DIVERGENCE_EMBEDDED_WORKER": "false",
+        "DIVERGENCE_LOG_LEVEL": "warning",
+        "DIVERGENCE_DATA_DIR": str(data),
+        "DIVERGENCE_KERAS_HOME": str(tmp_path / "keras"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2)
+                if ready.status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert proc.poll() is None, "the server exited"
+            assert time.monotonic() < deadline, "not ready in 60 s"
+            time.sleep(0.3)
+        servers = [
+            pid for pid in _processes_with(str(data)) if "multiprocessing.spawn" in _cmdline(pid)
+        ]
+        assert len(servers) == 2, [_cmdline(pid) for pid in _processes_with(str(data))]
+        for _ in range(20):  # a connection each: whichever process accepts it answers alike
+            r = httpx.post(
+                f"http://127.0.0.1:{port}/v1/entropy", json={"p": [0.5, 0.25, 0.25], "unit": "bits"}
+            )
+            assert r.json()["value"] == 1.5
+        # /metrics, from whichever process answers, counts the requests of both
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        line = next(
+            x
+            for x in metrics.splitlines()
+            if x.startswith("divergence_http_requests_total{")
+            and 'route="/v1/entropy"' in x
+            and 'status="200"' in x
+        )
+        assert float(line.split()[-1]) == 20.0, line
+    finally:
+        proc.terminate()
+        proc.wait(timeout=60)
+    # multiprocessing's resource tracker ends when it sees its parent's pipe close: soon after
+    deadline = time.monotonic() + 10
+    while (left := {pid: _cmdline(pid) for pid in _processes_with(str(data))}) and (
+        time.monotonic() < deadline
+    ):
+        time.sleep(0.2)
+    assert left == {}
+
+
+def test_an_api_process_of_several_sees_the_worker_by_its_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DIVERGENCE_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("DIVERGENCE_HEARTBEAT_INTERVAL", "1")
+    monkeypatch.delenv("DIVERGENCE_WORKER_ALIVE_FILE", raising=False)
+    get_settings.cache_clear()  # the settings are read once per process; this is a new one
+    try:
+        app = api_process_app()  # what uvicorn calls in each API process
+        probe = app.state.worker_probe
+        alive = tmp_path / "data" / "worker.alive"
+        assert probe() == "no sign of life from the worker yet"
+        alive.parent.mkdir(parents=True, exist_ok=True)
+        alive.touch()
+        assert probe() == "ok"
+        old = time.time() - 11  # stale after max(3 heartbeats, 10 s)
+        os.utime(alive, (old, old))
+        assert probe() == "the worker shows no sign of life for 11 s"
+        monkeypatch.setenv("DIVERGENCE_EMBEDDED_WORKER", "false")
+        get_settings.cache_clear()
+        assert getattr(api_process_app().state, "worker_probe", None) is None
+    finally:
+        get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(

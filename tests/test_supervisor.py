@@ -86,3 +86,19 @@ def test_readiness_follows_the_workers_signs_of_life(settings: Settings) -> None
         supervisor.stop(timeout=5)
     assert supervisor.probe() == "no worker running: stopped"
     assert not path.exists()
+
+
+def test_a_worker_refusing_its_settings_is_not_restarted(
+    settings: Settings, tmp_path: Path, fast_backoff: None
+) -> None:
+    starts = tmp_path / "starts"
+    script = f"open({str(starts)!r}, 'a').write('start\\n'); exit(2)"  # a configuration error
+    supervisor = WorkerSupervisor(settings, [sys.executable, "-c", script])
+    supervisor.start()
+    try:
+        refused = "no worker running: the last one exited with status 2 (a configuration error)"
+        wait_for(lambda: supervisor.probe().startswith(refused), 20, "the refusal")
+        time.sleep(0.5)  # longer than the first two restart delays
+        assert starts.read_text().split() == ["start"]
+    finally:
+        supervisor.stop()

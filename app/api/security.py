@@ -250,13 +250,28 @@ def numeric_guard(request: Request) -> None:
         check_key(settings, key, _client(request))
 
 
+# the numeric routes that are not the registry's (those check the key themselves, before
+# reading the body): keyed with DIVERGENCE_NUMERIC_ACCESS=keyed
+_NUMERIC_PREFIXES = (
+    "/v1/losses/",
+    "/v1/model-fit",
+    "/v1/joint/",
+    "/v1/samples/",
+    "/v1/estimates/",
+    "/v1/parametric/",
+    "/v1/matrix",
+)
+
+
 def _keyed_path(settings: Settings) -> Callable[[str], bool]:
     numeric = settings.numeric_access == "keyed"
 
     def keyed(path: str) -> bool:
         if path == "/v1/experiments" or path.startswith("/v1/experiments/"):
             return True
-        return numeric and (path.startswith("/v1/losses/") or path.startswith("/v1/model-fit"))
+        if path.startswith("/v1/drift/"):  # drift references belong to clients too
+            return True
+        return numeric and path.startswith(_NUMERIC_PREFIXES)
 
     return keyed
 

@@ -3,18 +3,32 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+import numpy as np
 from pydantic import BaseModel
 
 from app.measures import Measure
+from app.schemas.drift import CheckList, DriftCheck, Reference, ReferenceList
+from app.schemas.estimators import (
+    DivergenceEstimateResponse,
+    EntropyEstimateResponse,
+    KnnDivergenceResponse,
+    KnnEntropyResponse,
+    MutualInformationEstimateResponse,
+)
 from app.schemas.experiments import DatasetList, Experiment, ExperimentList
+from app.schemas.joint import ConditionalInformationResponse, JointInformationResponse
 from app.schemas.losses import LossResponse
+from app.schemas.matrix import MatrixResponse, NearestResponse
 from app.schemas.modelfit import ModelFitResponse
+from app.schemas.parametric import ParametricResponse
 from app.schemas.problems import Problem
+from app.schemas.samples import HistogramResponse, SampleCompareResponse
 
 __all__ = [
     "Call",
@@ -54,6 +68,7 @@ class Call:
     params: dict[str, Any] = field(default_factory=dict)
     model: type[BaseModel] | None = None  # None: the raw body (bytes)
     headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None  # a binary body (.npy) in place of json
 
 
 @dataclass(frozen=True)
@@ -129,6 +144,12 @@ def loss(path: str, labels: Any, predictions: Any, options: dict[str, Any]) -> C
     return Call("POST", f"/v1/losses/{path}", body, model=LossResponse)
 
 
+def parametric(path: str, p: Any, q: Any, options: dict[str, Any]) -> Call:
+    """A ``/v1/parametric/{path}`` request: laws as dicts (``{"family": "normal", ...}``)."""
+    body = {"p": _plain(p), **({} if q is None else {"q": _plain(q)}), **_options(options)}
+    return Call("POST", f"/v1/parametric/{path}", body, model=ParametricResponse)
+
+
 def model_fit(body: dict[str, Any]) -> Call:
     return Call("POST", "/v1/model-fit", _options(body), model=ModelFitResponse)
 
@@ -162,3 +183,101 @@ def experiments(status: str | None, limit: int, cursor: str | None) -> Call:
 
 def datasets() -> Call:
     return Call("GET", "/v1/datasets", model=DatasetList)
+
+
+def joint(path: str, table: Any, options: dict[str, Any]) -> Call:
+    """``/v1/joint/{path}``: a table (or None, with paired samples among the options)."""
+    model = JointInformationResponse if path == "information" else ConditionalInformationResponse
+    return Call("POST", f"/v1/joint/{path}", _options({"table": table, **options}), model=model)
+
+
+def samples(path: str, x: Any, y: Any, options: dict[str, Any]) -> Call:
+    """``/v1/samples/{path}``: two samples and the options."""
+    model = HistogramResponse if path == "histogram" else SampleCompareResponse
+    body = {"x": _plain(x), "y": _plain(y), **_options(options)}
+    return Call("POST", f"/v1/samples/{path}", body, model=model)
+
+
+def matrix(p: Any, q: Any, measure: str, top_k: int | None, options: dict[str, Any]) -> Call:
+    """``/v1/matrix``: JSON, or one .npy array (p, then q, stacked by rows; the options in the
+    query string) when p or q is a numpy array."""
+    model = MatrixResponse if top_k is None else NearestResponse
+    given = _options({"measure": measure, "top_k": top_k, **options})
+    if not isinstance(p, np.ndarray) and not isinstance(q, np.ndarray):
+        body = {"p": _plain(p), **({} if q is None else {"q": _plain(q)}), **given}
+        return Call("POST", "/v1/matrix", body, model=model)
+    rows = np.asarray(p, dtype=np.float64)
+    if q is not None:
+        given["p_rows"] = rows.shape[0]
+        rows = np.vstack([rows, np.asarray(q, dtype=np.float64)])
+    smoothing = given.pop("smoothing", None) or {}
+    given.update({f"smoothing_{k}": v for k, v in smoothing.items() if k != "method"})
+    buffer = io.BytesIO()
+    np.save(buffer, rows)
+    headers = {"Content-Type": "application/x-npy"}
+    content = buffer.getvalue()
+    return Call("POST", "/v1/matrix", params=given, model=model, headers=headers, content=content)
+
+
+ESTIMATES: dict[str, type[BaseModel]] = {
+    "entropy": EntropyEstimateResponse,
+    "divergence": DivergenceEstimateResponse,
+    "mutual-information": MutualInformationEstimateResponse,
+    "knn-entropy": KnnEntropyResponse,
+    "knn-divergence": KnnDivergenceResponse,
+}
+
+
+def estimate(path: str, body: dict[str, Any]) -> Call:
+    """``/v1/estimates/{path}``: the data (counts, a table or samples) and the options."""
+    return Call("POST", f"/v1/estimates/{path}", _options(body), model=ESTIMATES[path])
+
+
+# -- drift monitoring ----------------------------------------------------------------------
+
+_REFERENCES = "/v1/drift/references"
+
+
+def _drift_params(**given: Any) -> dict[str, Any]:
+    return {k: v for k, v in given.items() if v is not None}
+
+
+def create_drift_reference(name: str, features: dict[str, Any], options: dict[str, Any]) -> Call:
+    """``POST /v1/drift/references``: features as dicts (numpy arrays become lists)."""
+    body = {"name": name, "features": _plain_tree(features), **_options(options)}
+    return Call("POST", _REFERENCES, body, model=Reference)
+
+
+def drift_references(limit: int, cursor: str | None) -> Call:
+    params = _drift_params(limit=limit, cursor=cursor)
+    return Call("GET", _REFERENCES, params=params, model=ReferenceList)
+
+
+def drift_reference(name: str, version: int | None, delete: bool = False) -> Call:
+    params = _drift_params(version=version)
+    method = "DELETE" if delete else "GET"
+    return Call(method, f"{_REFERENCES}/{name}", params=params, model=Reference)
+
+
+def drift_check(name: str, window: dict[str, Any], options: dict[str, Any]) -> Call:
+    version = options.pop("version", None)
+    body = {"window": _plain_tree(window), **_options(options)}
+    params = _drift_params(version=version)
+    return Call("POST", f"{_REFERENCES}/{name}/checks", body, params=params, model=DriftCheck)
+
+
+def drift_checks(name: str, since: str | None, limit: int, cursor: str | None) -> Call:
+    params = _drift_params(since=since, limit=limit, cursor=cursor)
+    return Call("GET", f"{_REFERENCES}/{name}/checks", params=params, model=CheckList)
+
+
+def drift_plot(name: str, feature: str, format: str, limit: int) -> Call:
+    params = {"feature": feature, "format": format, "limit": limit}
+    return Call("GET", f"{_REFERENCES}/{name}/plot", params=params)
+
+
+def _plain_tree(value: Any) -> Any:
+    """Nested dicts and lists with numpy arrays in them, as JSON-ready values."""
+    if isinstance(value, dict):
+        return {k: _plain_tree(v) for k, v in value.items()}
+    return _plain(value)

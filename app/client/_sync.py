@@ -13,9 +13,21 @@ from app.client import _calls as c
 from app.client._calls import Call, Event, with_key
 from app.client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
 from app.client._measures import add_measure_methods
+from app.schemas.drift import CheckList, DriftCheck, Reference, ReferenceList
+from app.schemas.estimators import (
+    DivergenceEstimateResponse,
+    EntropyEstimateResponse,
+    KnnDivergenceResponse,
+    KnnEntropyResponse,
+    MutualInformationEstimateResponse,
+)
 from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
+from app.schemas.joint import ConditionalInformationResponse, JointInformationResponse
 from app.schemas.losses import LossResponse
+from app.schemas.matrix import MatrixResponse, NearestResponse
 from app.schemas.modelfit import ModelFitResponse
+from app.schemas.parametric import ParametricResponse
+from app.schemas.samples import HistogramResponse, SampleCompareResponse
 
 __all__ = ["DivergenceClient"]
 
@@ -57,7 +69,12 @@ class DivergenceClient:
         attempt = 0
         while True:
             response = self._http.request(
-                call.method, call.path, json=call.json, params=call.params, headers=call.headers
+                call.method,
+                call.path,
+                json=call.json,
+                params=call.params,
+                headers=call.headers,
+                content=call.content,
             )
             wait = c.backoff(response, attempt)
             if wait is None or attempt >= self.max_retries:
@@ -66,6 +83,21 @@ class DivergenceClient:
             time.sleep(wait)
 
     # -- model fitting, losses, pictures ----------------------------------------------------
+
+    # -- parametric laws --------------------------------------------------------------------
+
+    def parametric_kl(self, p: Any, q: Any, **options: Any) -> ParametricResponse:
+        """D(P || Q) of laws given as dicts, e.g. ``{"family": "normal", "mean": 0, "std": 1}``;
+        options ``unit``, ``draws``, ``seed`` (Monte Carlo, for mixtures), ``tolerance``."""
+        return cast(ParametricResponse, self.send(c.parametric("kl-divergence", p, q, options)))
+
+    def parametric_cross_entropy(self, p: Any, q: Any, **options: Any) -> ParametricResponse:
+        """H(P, Q) = -E_P log q(X) of laws given as dicts; options as :meth:`parametric_kl`."""
+        return cast(ParametricResponse, self.send(c.parametric("cross-entropy", p, q, options)))
+
+    def parametric_entropy(self, p: Any, **options: Any) -> ParametricResponse:
+        """H(P) of a law given as a dict (differential for densities: it can be negative)."""
+        return cast(ParametricResponse, self.send(c.parametric("entropy", p, None, options)))
 
     def model_fit(self, **body: Any) -> ModelFitResponse:
         return cast(ModelFitResponse, self.send(c.model_fit(body)))
@@ -79,6 +111,107 @@ class DivergenceClient:
     def loss(self, name: str, labels: Any, predictions: Any, **options: Any) -> LossResponse:
         """``name``: binary-cross-entropy, categorical-cross-entropy or kl-divergence."""
         return cast(LossResponse, self.send(c.loss(name, labels, predictions, options)))
+
+    # -- joint tables and samples -----------------------------------------------------------
+
+    def joint_information(self, table: Any = None, **options: Any) -> JointInformationResponse:
+        """I(X; Y), entropies, VI and normalised MI of a 2-D table, or of paired samples
+        ``x=``, ``y=``; options ``unit``, ``normalize``, ``tolerance``."""
+        call = c.joint("information", table, options)
+        return cast(JointInformationResponse, self.send(call))
+
+    def conditional_mutual_information(
+        self, table: Any = None, **options: Any
+    ) -> ConditionalInformationResponse:
+        """I(X; Y | Z) of a 3-D table ``P[x][y][z]``, or of paired samples ``x=, y=, z=``."""
+        call = c.joint("conditional-mutual-information", table, options)
+        return cast(ConditionalInformationResponse, self.send(call))
+
+    def histogram(self, x: Any, y: Any, **options: Any) -> HistogramResponse:
+        """Both samples on one support; options ``edges``, ``bins``, ``rule``, ``kind``, ..."""
+        return cast(HistogramResponse, self.send(c.samples("histogram", x, y, options)))
+
+    def compare_samples(self, x: Any, y: Any, **options: Any) -> SampleCompareResponse:
+        """Measures (``measures=[...]``) of x's distribution against y's, binned as by
+        :meth:`histogram`."""
+        return cast(SampleCompareResponse, self.send(c.samples("compare", x, y, options)))
+
+    # -- matrices ---------------------------------------------------------------------------
+
+    def matrix(
+        self, p: Any, q: Any = None, *, measure: str, top_k: int | None = None, **options: Any
+    ) -> MatrixResponse | NearestResponse:
+        """``POST /v1/matrix``: ``measure(p_i, q_j)`` for every row of ``p`` and of ``q``
+        (omitted: ``p`` itself) as a :class:`MatrixResponse`, or with ``top_k`` the nearest
+        rows of ``q`` per row of ``p`` as a :class:`NearestResponse`. ``measure``:
+        ``kl_divergence``, ``js_divergence``, ...; options ``unit``, ``normalize``,
+        ``tolerance``, ``smoothing``. numpy arrays go as one ``.npy`` body."""
+        call = c.matrix(p, q, measure, top_k, options)
+        return cast(MatrixResponse | NearestResponse, self.send(call))
+
+    # -- estimators -------------------------------------------------------------------------
+
+    def estimate_entropy(self, counts: Any, **options: Any) -> EntropyEstimateResponse:
+        """Entropy estimators of counts (an array or a label map); options ``method``
+        (plugin, miller_madow, grassberger, chao_shen, nsb, or all), ``categories``, ``unit``."""
+        call = c.estimate("entropy", {"counts": counts, **options})
+        return cast(EntropyEstimateResponse, self.send(call))
+
+    def estimate_divergence(self, p: Any, q: Any, **options: Any) -> DivergenceEstimateResponse:
+        """Plug-in KL or JS of two samples' counts with its bias and a bootstrap interval;
+        options ``measure`` (kl, js), ``unit``, ``bootstrap`` (a dict: ``resamples``,
+        ``confidence``, ``seed``, ``method``: percentile or bca)."""
+        call = c.estimate("divergence", {"p": p, "q": q, **options})
+        return cast(DivergenceEstimateResponse, self.send(call))
+
+    def estimate_mutual_information(
+        self, table: Any, **options: Any
+    ) -> MutualInformationEstimateResponse:
+        """Plug-in I(X;Y) of a 2-D table of counts, its bias and a bootstrap interval."""
+        call = c.estimate("mutual-information", {"table": table, **options})
+        return cast(MutualInformationEstimateResponse, self.send(call))
+
+    def estimate_knn_entropy(self, x: Any, **options: Any) -> KnnEntropyResponse:
+        """Kozachenko-Leonenko entropy of a 1-D or n x d sample; options ``k``, ``unit``."""
+        call = c.estimate("knn-entropy", {"x": x, **options})
+        return cast(KnnEntropyResponse, self.send(call))
+
+    def estimate_knn_divergence(self, x: Any, y: Any, **options: Any) -> KnnDivergenceResponse:
+        """Wang-Kulkarni-Verdu k-NN estimate of D(P || Q) from samples ``x ~ P``, ``y ~ Q``."""
+        call = c.estimate("knn-divergence", {"x": x, "y": y, **options})
+        return cast(KnnDivergenceResponse, self.send(call))
+
+    # -- drift monitoring -------------------------------------------------------------------
+
+    def create_drift_reference(
+        self, name: str, features: dict[str, Any], **options: Any
+    ) -> Reference:
+        """A reference (or its name's next version): features as
+        ``{"kind": "numeric", "samples": [...]}`` or ``{"kind": "categorical", "counts":
+        {...}}``; options ``thresholds``, ``description``."""
+        return cast(Reference, self.send(c.create_drift_reference(name, features, options)))
+
+    def drift_references(self, limit: int = 20, cursor: str | None = None) -> ReferenceList:
+        return cast(ReferenceList, self.send(c.drift_references(limit, cursor)))
+
+    def drift_reference(self, name: str, version: int | None = None) -> Reference:
+        return cast(Reference, self.send(c.drift_reference(name, version)))
+
+    def delete_drift_reference(self, name: str, version: int | None = None) -> None:
+        self.send(c.drift_reference(name, version, delete=True))
+
+    def check_drift(self, name: str, window: dict[str, Any], **options: Any) -> DriftCheck:
+        """Check a window (per feature: a sample, or counts); options ``measures``,
+        ``bootstrap`` (``{"resamples", "seed", "confidence"}``), ``smoothing``, ``version``."""
+        return cast(DriftCheck, self.send(c.drift_check(name, window, options)))
+
+    def drift_checks(
+        self, name: str, since: str | None = None, limit: int = 20, cursor: str | None = None
+    ) -> CheckList:
+        return cast(CheckList, self.send(c.drift_checks(name, since, limit, cursor)))
+
+    def drift_plot(self, name: str, feature: str, format: str = "svg", limit: int = 100) -> bytes:
+        return cast(bytes, self.send(c.drift_plot(name, feature, format, limit)))
 
     # -- experiments ------------------------------------------------------------------------
 

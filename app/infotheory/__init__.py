@@ -6,6 +6,7 @@ returns values in ``"bits"``, ``"nats"`` (default) or ``"bans"``.
 """
 
 from app.infotheory._arrays import Float64Array
+from app.infotheory._parallel import set_threads as set_kernel_threads
 from app.infotheory.chi_square import neyman_chi_square, pearson_chi_square
 from app.infotheory.divergence import cross_entropy, infinite_events, kl_divergence
 from app.infotheory.entropy import entropy, self_information
@@ -65,6 +66,7 @@ __all__ = [
     "renyi_divergence",
     "renyi_entropy",
     "self_information",
+    "set_kernel_threads",
     "total_variation",
     "tsallis_divergence",
     "tsallis_entropy",

@@ -17,6 +17,7 @@ from numpy.typing import ArrayLike
 
 from app.infotheory._arrays import Float64Array, as_pair, as_rows, clamp, finish
 from app.infotheory._native import SMALL_MAX_EVENTS, small
+from app.infotheory._parallel import row_sums_in_chunks
 from app.infotheory._sums import weighted_log_sum
 from app.infotheory.units import nats_per_unit
 
@@ -32,10 +33,14 @@ def cross_entropy(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
     if small is not None and (value := small.cross_entropy(p, q, SMALL_MAX_EVENTS)) is not None:
         return clamp(value, nats_per_unit(unit))
     pa, qa = as_pair(p, q)
-    prow, qrow = as_rows(pa), as_rows(qa)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sums = 0.0 - weighted_log_sum(prow, np.log(qrow))
+    sums = row_sums_in_chunks(_cross_entropy_sums, as_rows(pa), as_rows(qa))
     return finish(sums, pa.ndim == 1, nats_per_unit(unit))
+
+
+def _cross_entropy_sums(prow: Float64Array, qrow: Float64Array) -> Float64Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        sums: Float64Array = 0.0 - weighted_log_sum(prow, np.log(qrow))
+    return sums
 
 
 def kl_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Float64Array:
@@ -49,7 +54,11 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
     if small is not None and (value := small.kl(p, q, SMALL_MAX_EVENTS)) is not None:
         return clamp(value, nats_per_unit(unit))
     pa, qa = as_pair(p, q)
-    prow, qrow = as_rows(pa), as_rows(qa)
+    sums = row_sums_in_chunks(_kl_sums, as_rows(pa), as_rows(qa))
+    return finish(sums, pa.ndim == 1, nats_per_unit(unit))
+
+
+def _kl_sums(prow: Float64Array, qrow: Float64Array) -> Float64Array:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         logs = np.divide(prow, qrow)
         np.log(logs, out=logs)
@@ -57,7 +66,7 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
         bad = ~np.isfinite(sums)
         if bad.any():
             sums[bad] = _exact_kl_rows(prow[bad], qrow[bad])
-    return finish(sums, pa.ndim == 1, nats_per_unit(unit))
+    return sums
 
 
 def _exact_kl_rows(p: Float64Array, q: Float64Array) -> Float64Array:

@@ -14,6 +14,7 @@ from numpy.typing import ArrayLike
 
 from app.infotheory._arrays import Float64Array, as_distribution, as_rows, clamp, finish
 from app.infotheory._native import SMALL_MAX_EVENTS, small
+from app.infotheory._parallel import row_sums_in_chunks
 from app.infotheory._sums import weighted_log_sum
 from app.infotheory.units import nats_per_unit
 
@@ -67,12 +68,16 @@ def entropy(p: ArrayLike, unit: str = "nats") -> float | Float64Array:
         return clamp(_rounded_to_bound(value, len(p)), scale)  # type: ignore[arg-type]
     arr = as_distribution(p)
     rows = as_rows(arr)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        sums = weighted_log_sum(rows, np.log(rows))
+    sums = row_sums_in_chunks(_plogp_sums, rows)
     nats = np.negative(sums, out=sums)
     bound = math.log(rows.shape[-1])
     np.copyto(nats, bound, where=(nats > bound) & (nats <= bound * (1 + _ROUNDING)))
     return finish(nats, arr.ndim == 1, scale)
+
+
+def _plogp_sums(rows: Float64Array) -> Float64Array:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return weighted_log_sum(rows, np.log(rows))
 
 
 _ROUNDING = 1e-13  # far above a float sum's rounding error, far below any real excess

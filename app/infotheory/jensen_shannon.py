@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 
 from app.infotheory._arrays import Float64Array, as_pair, as_rows, clamp, finish
 from app.infotheory._native import SMALL_MAX_EVENTS, small
+from app.infotheory._parallel import row_sums_in_chunks
 from app.infotheory._sums import row_sums
 from app.infotheory.units import nats_per_unit
 
@@ -32,7 +33,10 @@ def _js(p: ArrayLike, q: ArrayLike, scale: float) -> float | Float64Array:
 def _js_nats(p: ArrayLike, q: ArrayLike) -> tuple[Float64Array, bool]:
     """Row values of JS in nats, unclamped, and whether the inputs were one pair."""
     pa, qa = as_pair(p, q)
-    prow, qrow = as_rows(pa), as_rows(qa)
+    return row_sums_in_chunks(_js_sums, as_rows(pa), as_rows(qa)), pa.ndim == 1
+
+
+def _js_sums(prow: Float64Array, qrow: Float64Array) -> Float64Array:
     mid = np.add(prow, qrow)
     mid *= 0.5
     terms = np.empty((2, *prow.shape))
@@ -43,10 +47,10 @@ def _js_nats(p: ArrayLike, q: ArrayLike) -> tuple[Float64Array, bool]:
         terms[0] *= prow
         terms[1] *= qrow
         halves = row_sums(terms)
-    js = halves[0]
+    js: Float64Array = halves[0]
     js += halves[1]
     js *= 0.5
-    return js, pa.ndim == 1
+    return js
 
 
 def js_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Float64Array:

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Dialect, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -16,6 +27,8 @@ __all__ = [
     "FINISHED",
     "STATUSES",
     "Base",
+    "DriftCheckRow",
+    "DriftReferenceRow",
     "EpochRow",
     "JobRow",
     "JobStatus",
@@ -95,3 +108,35 @@ class ProbeRow(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     written_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class DriftReferenceRow(Base):
+    """One version of a named drift reference: its features' slots and counts (``spec``),
+    and a summary of its newest check (``latest``, read by the Prometheus gauges)."""
+
+    __tablename__ = "drift_references"
+    __table_args__ = (
+        UniqueConstraint("owner", "name", "version", name="uq_drift_references_version"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    spec: Mapped[dict[str, Any]] = mapped_column(JSON)
+    latest: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    latest_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True, index=True)
+
+
+class DriftCheckRow(Base):
+    """One stored check of a window against a reference version (the whole answer)."""
+
+    __tablename__ = "drift_checks"
+    __table_args__ = (Index("ix_drift_checks_reference_created", "reference_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reference_id: Mapped[str] = mapped_column(ForeignKey("drift_references.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    result: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from app import catalog
 from app.schemas.common import Number
@@ -14,6 +14,7 @@ from app.schemas.common import Number
 __all__ = [
     "ACTIVE",
     "FINISHED",
+    "AccuracyGap",
     "Comparison",
     "ComparisonEpoch",
     "DatasetInfo",
@@ -22,11 +23,14 @@ __all__ = [
     "Experiment",
     "ExperimentConfig",
     "ExperimentList",
+    "GradientCheck",
     "IdentityCheck",
     "JobStatus",
+    "LossComparison",
     "Progress",
     "ProgressEvent",
     "RunResult",
+    "SeedRun",
     "training_fraction",
 ]
 
@@ -36,6 +40,10 @@ if TYPE_CHECKING:
 else:  # the names come from their registries (app.catalog), so they cannot drift apart
     DatasetName = Literal[tuple(catalog.DATASETS)]
     LossName = Literal[tuple(catalog.LOSSES)]
+
+
+CROSS_ENTROPY = "categorical_crossentropy"  # the default baseline
+KL = "kl_divergence"
 
 
 class JobStatus(StrEnum):
@@ -61,10 +69,17 @@ class ExperimentConfig(BaseModel):
 
     dataset: DatasetName = Field("cifar10", description="See GET /v1/datasets.")
     losses: list[LossName] = Field(
-        list(catalog.LOSSES),
+        list(catalog.DEFAULT_LOSSES),
         min_length=1,
-        max_length=2,
-        description="Keras losses to train with, one run each, in this order.",
+        max_length=len(catalog.LOSSES),
+        description="Training losses, one run each per seed, in this order: "
+        + "; ".join(f"{name}: {text}" for name, text in catalog.LOSSES.items())
+        + ".",
+    )
+    baseline: LossName | None = Field(
+        None,
+        description="The loss the others are compared against; one of losses (default: "
+        "categorical_crossentropy when trained, else the first).",
     )
     epochs: int = Field(25, ge=1, description="Epochs per run (the article: 25).")
     batch_size: int = Field(250, ge=1, description="Mini-batch size (the article: 250).")
@@ -81,18 +96,78 @@ class ExperimentConfig(BaseModel):
         None, ge=10, description="Use only the first N test images (default: all)."
     )
 
-    @field_validator("losses")
+    label_smoothing: float = Field(
+        0.0,
+        ge=0.0,
+        lt=1.0,
+        description="Soft targets (1 - s) * one_hot + s / classes for every loss, training "
+        "and test alike: with s > 0 the targets' entropy H(y) is above 0, and the "
+        "cross-entropy run's training loss exceeds the KL run's by exactly H(y).",
+    )
+    repeats: int = Field(
+        1,
+        ge=1,
+        description="Train every loss under this many seeds (seed, seed + 1, ...); the "
+        "comparison then gives the test-accuracy gap with a 95% interval. At most the "
+        "service's max_repeats.",
+    )
+    seeds: list[Annotated[int, Field(ge=0, le=2**31 - 1)]] | None = Field(
+        None,
+        min_length=1,
+        description="Explicit seeds instead of seed and repeats (distinct; at most the "
+        "service's max_repeats).",
+    )
+
+    @field_validator("losses", "seeds")
     @classmethod
-    def _distinct(cls, losses: list[str]) -> list[str]:
-        if len(set(losses)) != len(losses):
-            raise ValueError("each loss may appear once")
-        return losses
+    def _distinct(cls, values: list[Any] | None) -> list[Any] | None:
+        if values is not None and len(set(values)) != len(values):
+            raise ValueError("each value may appear once")
+        return values
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_or_repeats(cls, seeds: list[int] | None, info: ValidationInfo) -> list[int] | None:
+        if seeds is not None and info.data.get("repeats", 1) != 1:
+            raise ValueError("give seeds or repeats, not both")
+        return seeds
+
+    @field_validator("baseline")
+    @classmethod
+    def _baseline_trained(cls, baseline: str | None, info: ValidationInfo) -> str | None:
+        losses = info.data.get("losses")
+        if baseline is not None and losses is not None and baseline not in losses:
+            raise ValueError(f"the baseline must be one of losses, got {baseline}")
+        return baseline
+
+    def comparison_baseline(self) -> str:
+        """The loss the others are compared against."""
+        if self.baseline is not None:
+            return self.baseline
+        return CROSS_ENTROPY if CROSS_ENTROPY in self.losses else self.losses[0]
+
+    def run_seeds(self) -> list[int]:
+        """The seeds every loss is trained under, in order."""
+        if self.seeds is not None:
+            return list(self.seeds)
+        return [self.seed + i for i in range(self.repeats)]
+
+    def run_plan(self) -> list[tuple[str, int]]:
+        """Every run as (loss, seed), in the order they train: seed by seed, each seed's
+        losses in the order of ``losses`` (so that the pairs of a seed finish together)."""
+        return [(loss, seed) for seed in self.run_seeds() for loss in self.losses]
+
+    def run_key(self, loss: str, seed: int) -> str:
+        """The name a run's epochs are stored under: the loss alone with one seed, else
+        ``loss@seed``."""
+        return loss if len(self.run_seeds()) == 1 else f"{loss}@{seed}"
 
 
 class Progress(BaseModel):
     loss: str | None = Field(None, description="The loss of the run in progress.")
+    seed: int | None = Field(None, description="The seed of the run in progress.")
     run: int = Field(0, description="1-based index of the run in progress.")
-    runs: int = Field(0, description="Runs in the experiment (one per loss).")
+    runs: int = Field(0, description="Runs in the experiment (one per loss and seed).")
     epoch: int = Field(0, description="Epochs finished in the run in progress.")
     epochs: int = Field(0, description="Epochs per run.")
     fraction: float = Field(0.0, ge=0.0, le=1.0, description="Share of all training done.")
@@ -143,31 +218,116 @@ class IdentityCheck(BaseModel):
     holds: bool
 
 
+class GradientCheck(BaseModel):
+    """The two losses' gradients with respect to every weight, at one seed's initial
+    weights, on the first training batch, with dropout off."""
+
+    seed: int
+    batch: int = Field(description="Images in the batch.")
+    max_abs_difference: float = Field(description="Largest |g_loss - g_baseline| of a weight.")
+    cosine: float | None = Field(
+        description="Cosine of the angle between the two gradients (1: the same direction); "
+        "null where one is zero."
+    )
+    norm: float = Field(description="Euclidean norm of the loss's gradient.")
+    baseline_norm: float
+
+
 class RunResult(BaseModel):
     loss: str
+    seed: int | None = Field(None, description="The seed the run trained under.")
     history: list[EpochMetrics] = Field(description="One entry per finished epoch.")
     test_loss: float | None = None
     test_accuracy: float | None = None
     train_seconds: float | None = None
     seconds_per_epoch: float | None = None
     identity: IdentityCheck | None = None
+    gradient_check: GradientCheck | None = Field(
+        None,
+        description="This run's loss against the baseline's at the run's initial weights "
+        "(absent for the baseline's own runs).",
+    )
+    resumed_after: list[int] = Field(
+        [],
+        description="Epochs after which the run went on from its checkpoint, because its "
+        "job was requeued (a lost worker, a shutdown); empty when it ran in one go.",
+    )
 
 
 class ComparisonEpoch(BaseModel):
-    """KL run minus CE run, epoch by epoch."""
+    """One loss's run minus the baseline's, epoch by epoch (the mean over the seeds that
+    finished the epoch with both losses)."""
 
     epoch: int
-    loss_gap: float
+    loss_gap: float = Field(description="Training loss minus the baseline's.")
     accuracy_gap: float
     val_loss_gap: float | None
     val_accuracy_gap: float | None
+    identity_residual: float | None = Field(
+        None,
+        description="KL against cross-entropy only: the training-loss gap plus the mean "
+        "H(y) of the training targets; 0 up to floating point, since H(y, q) = H(y) + "
+        "D(y || q).",
+    )
+
+
+class SeedRun(BaseModel):
+    seed: int
+    test_accuracy: float
+    baseline_test_accuracy: float
+    gap: float = Field(description="Test accuracy minus the baseline's, under this seed.")
+
+
+class AccuracyGap(BaseModel):
+    """The test-accuracy gap over the seeds that finished both runs, paired by seed."""
+
+    runs: list[SeedRun]
+    mean: float | None = Field(description="Mean of the per-seed gaps.")
+    sd: float | None = Field(description="Sample standard deviation of the per-seed gaps.")
+    interval: tuple[float, float] | None = Field(
+        description="95% interval of the mean gap: mean +- t(0.975, n - 1) * sd / sqrt(n), "
+        "Student's t over the n paired per-seed gaps; null with fewer than two seeds."
+    )
+    confidence: float = 0.95
+    method: str = "t interval over the paired per-seed gaps"
+    seed_sd: dict[str, float] | None = Field(
+        description="Each loss's test accuracy's standard deviation across seeds: the seed "
+        "noise the gap is judged against."
+    )
+    distinguishable: bool | None = Field(
+        description="Whether the gap stands out from seed noise: the interval excludes 0. "
+        "Null with fewer than two seeds."
+    )
+
+
+class LossComparison(BaseModel):
+    """One loss against the baseline: why they differ or not, and by how much."""
+
+    loss: str
+    baseline: str
+    per_epoch: list[ComparisonEpoch]
+    test_accuracy_gap: AccuracyGap
+    gradient_checks: list[GradientCheck] = Field(
+        description="One per seed, where the worker could compute it."
+    )
+    verdict: str = Field(description="What the numbers say, in words.")
 
 
 class Comparison(BaseModel):
-    per_epoch: list[ComparisonEpoch]
-    test_accuracy: dict[str, float]
+    baseline: str = Field(description="The loss every other is compared against.")
+    against_baseline: list[LossComparison] = Field(description="One per other loss.")
+    verdict: str = Field(description="The comparisons' verdicts together.")
+    per_epoch: list[ComparisonEpoch] = Field(
+        description="The first other loss against the baseline (KL minus cross-entropy in "
+        "the article's experiment)."
+    )
+    test_accuracy: dict[str, float] = Field(
+        description="Each loss's test accuracy (the mean over its seeds)."
+    )
     test_accuracy_gap: float | None = Field(description="KL minus CE test accuracy.")
-    label_entropy: float | None = Field(description="0 for one-hot labels.")
+    label_entropy: float | None = Field(
+        description="Mean entropy H(y) of the targets: 0 for one-hot, above 0 with label smoothing."
+    )
     cross_entropy_minus_kl_equals_label_entropy: bool | None
 
 

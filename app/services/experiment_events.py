@@ -1,8 +1,8 @@
 """An experiment's live progress as a numbered sequence of events, resumable after any of them.
 
 The events of a job, in order: one ``progress`` event per finished epoch (the runs in the
-order of ``config.losses``, each run's epochs in order), numbered 1..N, then one ``end``
-event, numbered N+1, once the job has finished. An event's number never changes while the
+order they train, ``config.run_plan()``, each run's epochs in order), numbered 1..N, then one
+``end`` event, numbered N+1, once the job has finished. An event's number never changes while the
 job runs, because epochs are only ever appended; so a client that lost its connection after
 event k asks for the events after k and gets each of the others exactly once.
 
@@ -54,17 +54,19 @@ def resume_point(last_event_id: str | None) -> int:
 
 def events_after(job: Experiment, after: int) -> list[JobEvent]:
     """The events ``job``'s present state holds whose number is above ``after``."""
-    runs, epochs = len(job.config.losses), job.config.epochs
+    plan, epochs = job.config.run_plan(), job.config.epochs
+    runs = len(plan)
     out: list[JobEvent] = []
     number = 0
     for run in job.runs:
-        index = job.config.losses.index(run.loss)
+        index = plan.index((run.loss, run.seed if run.seed is not None else job.config.seed))
         for metrics in run.history:
             number += 1
             if number <= after:
                 continue
             progress = Progress(
                 loss=run.loss,
+                seed=run.seed,
                 run=index + 1,
                 runs=runs,
                 epoch=metrics.epoch,

@@ -9,19 +9,17 @@ from app.config import Settings
 from app.errors import InvalidInputError
 from app.jobs.models import EpochRow, JobRow
 from app.schemas.experiments import (
-    Comparison,
-    ComparisonEpoch,
     EpochMetrics,
     Experiment,
     ExperimentConfig,
+    GradientCheck,
     IdentityCheck,
     Progress,
     RunResult,
 )
+from app.services.experiment_comparison import comparison
 
 __all__ = ["check_limits", "comparison", "public_error", "to_resource"]
-
-KL, CE = "kl_divergence", "categorical_crossentropy"
 
 # An absolute or home-relative file path (not a URL's path, nor a lone "/"), and the host:pid
 # that the reaper names a lost worker by.
@@ -32,8 +30,10 @@ _MAX_ERROR = 500
 
 def check_limits(config: ExperimentConfig, settings: Settings) -> None:
     """Refuse a configuration beyond the limits this deployment sets (422, naming the field)."""
+    seeds = "seeds" if config.seeds is not None else "repeats"
     limits: list[tuple[str, int | None, int]] = [
         ("epochs", config.epochs, settings.max_epochs),
+        (seeds, len(config.run_seeds()), settings.max_repeats),
         ("batch_size", config.batch_size, settings.max_batch_size),
         ("train_samples", config.train_samples, settings.max_train_samples),
         ("test_samples", config.test_samples, settings.max_test_samples),
@@ -60,39 +60,6 @@ def _history(rows: list[EpochRow], loss: str) -> list[EpochMetrics]:
     ]
 
 
-def _gap(a: float | None, b: float | None) -> float | None:
-    return None if a is None or b is None else a - b
-
-
-def comparison(runs: list[RunResult]) -> Comparison | None:
-    """KL run against CE run: per-epoch gaps, test accuracies, and the entropy identity."""
-    by_loss = {r.loss: r for r in runs}
-    kl, ce = by_loss.get(KL), by_loss.get(CE)
-    if kl is None or ce is None or not kl.history or not ce.history:
-        return None
-    per_epoch = [
-        ComparisonEpoch(
-            epoch=k.epoch,
-            loss_gap=k.loss - c.loss,
-            accuracy_gap=k.accuracy - c.accuracy,
-            val_loss_gap=_gap(k.val_loss, c.val_loss),
-            val_accuracy_gap=_gap(k.val_accuracy, c.val_accuracy),
-        )
-        for k, c in zip(kl.history, ce.history, strict=False)
-    ]
-    accuracy = {r.loss: r.test_accuracy for r in runs if r.test_accuracy is not None}
-    identities = [r.identity for r in runs if r.identity is not None]
-    return Comparison(
-        per_epoch=per_epoch,
-        test_accuracy=accuracy,
-        test_accuracy_gap=_gap(accuracy.get(KL), accuracy.get(CE)),
-        label_entropy=identities[0].label_entropy if identities else None,
-        cross_entropy_minus_kl_equals_label_entropy=(
-            all(i.holds for i in identities) if identities else None
-        ),
-    )
-
-
 def public_error(error: str | None) -> str | None:
     """What a job's error may tell any reader: its first line, without server paths or the
     worker's host:pid (admins and the logs get the whole text)."""
@@ -110,25 +77,29 @@ def to_resource(
     config = ExperimentConfig.model_validate(job.config)
     finished: dict[str, Any] = (job.result or {}).get("runs", {})
     runs = []
-    for loss in config.losses:
-        history = _history(epochs, loss)
-        done = finished.get(loss, {})
+    for loss, seed in config.run_plan():
+        key = config.run_key(loss, seed)
+        history = _history(epochs, key)
+        done = finished.get(key, {})
         if not history and not done:
             continue
-        identity = done.get("identity")
+        identity, check = done.get("identity"), done.get("gradient_check")
         runs.append(
             RunResult(
                 loss=loss,
+                seed=seed,
                 history=history,
                 test_loss=done.get("test_loss"),
                 test_accuracy=done.get("test_accuracy"),
                 train_seconds=done.get("train_seconds"),
                 seconds_per_epoch=done.get("seconds_per_epoch"),
                 identity=IdentityCheck.model_validate(identity) if identity else None,
+                gradient_check=GradientCheck.model_validate(check) if check else None,
+                resumed_after=done.get("resumed_after", []),
             )
         )
     progress = Progress.model_validate(
-        job.progress or {"runs": len(config.losses), "epochs": config.epochs}
+        job.progress or {"runs": len(config.run_plan()), "epochs": config.epochs}
     )
     here = f"{base}/{job.id}"
     return Experiment(
@@ -137,7 +108,7 @@ def to_resource(
         config=config,
         progress=progress,
         runs=runs,
-        comparison=comparison(runs),
+        comparison=comparison(config, runs),
         dataset=(job.result or {}).get("dataset"),
         error=job.error if admin else public_error(job.error),
         attempts=job.attempts,

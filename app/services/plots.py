@@ -26,6 +26,8 @@ class Series:
     dashed: bool = False
     width: float = 2.0
     opacity: float = 1.0
+    # lower and upper bounds at xs, drawn as a shaded area under the line (NaN: none there)
+    band: tuple[Sequence[float], Sequence[float]] | None = None
 
 
 @dataclass(frozen=True)
@@ -54,10 +56,10 @@ def _ticks(low: float, high: float, count: int = 5) -> list[float]:
     ticks = []
     value = start
     while value <= high + step * 1e-6:
-        ticks.append(round(value, 12))
+        ticks.append(round(value, 12) + 0.0)  # + 0.0: no "-0" tick
         value += step
     if ticks[-1] < high:
-        ticks.append(round(value, 12))
+        ticks.append(round(value, 12) + 0.0)  # + 0.0: no "-0" tick
     return ticks
 
 
@@ -153,9 +155,33 @@ def _svg(width: int, height: int, title: str, body: list[str]) -> str:
     )
 
 
+def _band(frame: _Frame, s: Series) -> str:
+    """The shaded area between a series' lower and upper bounds, where both are finite."""
+    assert s.band is not None
+    low, high = s.band
+    kept = [
+        (x, a, b)
+        for x, a, b in zip(s.xs, low, high, strict=True)
+        if math.isfinite(a) and math.isfinite(b)
+    ]
+    if not kept:
+        return ""
+    edge = [(x, b) for x, _, b in kept] + [(x, a) for x, a, _ in reversed(kept)]
+    d = " ".join(
+        f"{'M' if i == 0 else 'L'}{frame.x(x):.1f},{frame.y(y):.1f}"
+        for i, (x, y) in enumerate(edge)
+    )
+    return (
+        f'<path class="band" d="{d} Z" fill="{s.color}" fill-opacity="0.2" '
+        f'stroke="{s.color}" stroke-opacity="0.3" stroke-width="1"/>'
+    )
+
+
 def _line_panel(panel: Panel, x0: float, y0: float, width: float, height: float) -> list[str]:
     xs = [x for s in panel.series for x in s.xs] or [0.0, 1.0]
-    ys = [y for s in panel.series for y in s.ys if math.isfinite(y)] or [0.0, 1.0]
+    bounds = [y for s in panel.series if s.band for side in s.band for y in side]
+    ys = [y for y in [*(y for s in panel.series for y in s.ys), *bounds] if math.isfinite(y)]
+    ys = ys or [0.0, 1.0]
     y_ticks = _ticks(min(ys), max(ys))
     x_low, x_high = min(xs), max(xs)
     if x_high <= x_low:
@@ -174,6 +200,7 @@ def _line_panel(panel: Panel, x0: float, y0: float, width: float, height: float)
         if x_low - 1e-9 <= t <= x_high + 1e-9:
             x = frame.x(t)
             out.append(f'<text x="{x:.1f}" y="{bottom + 16:.1f}" text-anchor="middle">{t:g}</text>')
+    out.extend(b for b in (_band(frame, s) for s in panel.series if s.band) if b)
     for s in panel.series:
         points = [(x, y) for x, y in zip(s.xs, s.ys, strict=True) if math.isfinite(y)]
         if not points:

@@ -5,6 +5,9 @@ a job with attempts left is requeued, the others are failed with the reason. Whi
 it touches its alive file (``Settings.alive_file``) every heartbeat interval (the health
 checks read it).
 
+The Keras backend is the setting ``keras_backend`` (KERAS_BACKEND is set from it); a
+backend whose package is missing is a configuration error (exit status 2, one line).
+
 Signals: the first SIGTERM stops gracefully (the running job stops at its next batch and goes
 back to the queue, then the process exits); more SIGTERMs change nothing, because one shutdown
 request may arrive several times (the parent-death signal of ``python -m app`` comes once per
@@ -14,6 +17,7 @@ when the worker starts is waited for, with backoff; it is not a reason to exit.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 import signal
@@ -79,7 +83,7 @@ def main() -> None:
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
-    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    _use_backend(settings.keras_backend)
     os.environ["KERAS_HOME"] = str(settings.keras_cache)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     quiet = settings.log_level != "debug"
@@ -123,6 +127,8 @@ def main() -> None:
                 shutdown=shutdown,
                 requeue=queue.enqueue,
                 data_dirs=settings.dataset_dirs,
+                checkpoints=settings.data_dir.resolve() / "checkpoints",
+                progress_interval=settings.progress_interval,
             )
         except Exception as exc:
             reason = dependency_failure(exc)
@@ -164,6 +170,19 @@ def main() -> None:
         # the job is back in the queue: a late repeat of the signal must not end the exit
         # with "killed by SIGTERM" while the interpreter winds down
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _use_backend(backend: str) -> None:
+    """Set KERAS_BACKEND from the settings before keras is imported; exit with status 2 and
+    one line, as for any bad setting, when the backend's package is not installed."""
+    if importlib.util.find_spec(backend) is None:
+        print(
+            f"configuration error: DIVERGENCE_KERAS_BACKEND={backend!r}: the {backend} package "
+            "is not installed in this worker's environment (install it, or use tensorflow)",
+            file=sys.stderr,
+        )
+        raise SystemExit(2)
+    os.environ["KERAS_BACKEND"] = backend
 
 
 @contextmanager

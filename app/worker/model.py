@@ -2,18 +2,44 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import keras
 
 from app import catalog
 
-__all__ = ["LOSSES", "build_model"]
+__all__ = ["LOSSES", "JensenShannon", "build_model"]
 
-# The losses an experiment compares (named in app.catalog): Keras' own implementations.
-LOSSES: dict[str, type[keras.losses.Loss]] = {
+
+class JensenShannon(keras.losses.Loss):  # type: ignore[misc]
+    """(D(y || m) + D(q || m)) / 2 with m = (y + q) / 2, in nats, per sample; 0 log 0 = 0
+    (the zero terms are masked out, values and gradients alike, with no epsilon)."""
+
+    def __init__(self) -> None:
+        super().__init__(name="jensen_shannon")
+
+    def call(self, y_true: Any, y_pred: Any) -> Any:
+        ops = keras.ops
+        y = ops.cast(y_true, y_pred.dtype)
+        m = (y + y_pred) / 2.0
+        safe_m = ops.where(m > 0, m, 1.0)
+
+        def relative(p: Any) -> Any:
+            safe = ops.where(p > 0, p, 1.0)
+            return ops.sum(ops.where(p > 0, p * ops.log(safe / safe_m), 0.0), axis=-1)
+
+        return (relative(y) + relative(y_pred)) / 2.0
+
+
+# The losses an experiment can train with (named in app.catalog); all but Jensen-Shannon are
+# Keras' own implementations.
+LOSSES: dict[str, Callable[[], keras.losses.Loss]] = {
     "kl_divergence": keras.losses.KLDivergence,
     "categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+    "jensen_shannon": JensenShannon,
+    "focal_crossentropy": keras.losses.CategoricalFocalCrossentropy,
+    "squared_error": keras.losses.MeanSquaredError,
 }
 if LOSSES.keys() != catalog.LOSSES.keys():  # pragma: no cover - a programming error
     raise RuntimeError("app.worker.model.LOSSES must implement exactly app.catalog.LOSSES")

@@ -10,6 +10,8 @@ from typing import Any
 
 from app.jobs.models import ACTIVE, EpochRow, JobStatus
 from app.jobs.store import JobStore
+from app.schemas.experiments import ExperimentConfig
+from app.worker.checkpoints import Checkpoint, fingerprint
 from app.worker.datasets import DatasetUnavailableError
 from app.worker.experiment import EpochMetrics, run_experiment
 
@@ -43,6 +45,7 @@ class JobReporter:
         self._lock = threading.Lock()
         self.progress: dict[str, Any] = {
             "loss": None,
+            "seed": None,
             "run": 0,
             "runs": runs,
             "epoch": 0,
@@ -82,17 +85,19 @@ class JobReporter:
         """Stop at the next batch: the job was cancelled, or this worker is shutting down."""
         return self._cancel.is_set() or self.shutdown.is_set()
 
-    def batch_done(self, fraction: float, loss: str, run: int, epoch: int) -> None:
+    def batch_done(self, fraction: float, loss: str, run: int, epoch: int, seed: int) -> None:
         with self._lock:
-            self.progress.update(loss=loss, run=run + 1, epoch=epoch, fraction=fraction)
+            self.progress.update(loss=loss, seed=seed, run=run + 1, epoch=epoch, fraction=fraction)
 
     def epoch_done(self, metrics: EpochMetrics, fraction: float) -> None:
         with self._lock:
-            self.progress.update(loss=metrics.loss_name, epoch=metrics.epoch, fraction=fraction)
+            self.progress.update(
+                loss=metrics.loss_name, seed=metrics.seed, epoch=metrics.epoch, fraction=fraction
+            )
             progress = dict(self.progress)
         row = EpochRow(
             job_id=self.job_id,
-            loss=metrics.loss_name,
+            loss=metrics.run,
             epoch=metrics.epoch,
             loss_value=metrics.loss_value,
             accuracy=metrics.accuracy,
@@ -112,11 +117,17 @@ def execute(
     shutdown: threading.Event | None = None,
     requeue: Callable[[str], None] | None = None,
     data_dirs: Sequence[Path] | None = None,
+    checkpoints: Path | None = None,
+    progress_interval: float = 1.0,
 ) -> None:
     """Run job ``job_id`` if it is still queued; every outcome ends in its row.
 
     When ``shutdown`` is set (SIGTERM) the job stops at the next batch and goes back to the
     queue through ``requeue`` instead of ending: a worker's shutdown never loses a job.
+    With ``checkpoints`` (a folder every worker reads) the job saves every finished epoch in
+    ``checkpoints/<job id>`` and a requeued job resumes there; the folder goes when the job
+    ends. Progress within an epoch reaches the row's snapshot at most once every
+    ``progress_interval`` seconds (the heartbeat writes it).
     """
     shutdown = shutdown or threading.Event()
     if shutdown.is_set():  # taken off the queue as the worker stops: put it back
@@ -129,18 +140,25 @@ def execute(
         return
     config = job.config
     log.info("job %s: running (attempt %d)", job_id, job.attempts)
-    reporter = JobReporter(
-        store, job_id, worker, len(config["losses"]), int(config["epochs"]), interval, shutdown
-    )
+    runs = len(ExperimentConfig.model_validate(config).run_plan())
+    reporter = JobReporter(store, job_id, worker, runs, int(config["epochs"]), interval, shutdown)
+    checkpoint = None
+    if checkpoints is not None:
+        checkpoint = Checkpoint(checkpoints / job_id, fingerprint(config))
+        checkpoint.load()
     with reporter:
         try:
-            outcome = run_experiment(config, keras_home, reporter, data_dirs)
+            outcome = run_experiment(
+                config, keras_home, reporter, data_dirs, checkpoint, progress_interval
+            )
         except DatasetUnavailableError as exc:
+            _forget(checkpoint)
             store.finish(job_id, worker, JobStatus.FAILED, None, error=str(exc))
             log.warning("job %s failed: %s", job_id, exc)
             return
         except Exception as exc:
             log.exception("job %s failed", job_id)
+            _forget(checkpoint)
             store.finish(
                 job_id, worker, JobStatus.FAILED, None, error=f"{type(exc).__name__}: {exc}"
             )
@@ -154,9 +172,16 @@ def execute(
         if requeue is not None:
             requeue(job_id)
         return
+    _forget(checkpoint)
     progress = reporter.snapshot()
     if outcome.status == JobStatus.SUCCEEDED:
         progress["fraction"] = 1.0
     if not store.finish(job_id, worker, outcome.status, outcome.result, progress=progress):
         log.warning("job %s was taken from this worker before it finished", job_id)
     log.info("job %s: %s", job_id, outcome.status)
+
+
+def _forget(checkpoint: Checkpoint | None) -> None:
+    """The job is over: its checkpoint will not be read again."""
+    if checkpoint is not None:
+        checkpoint.remove()

@@ -17,6 +17,7 @@ from app.config import Settings
 from app.main import create_app
 
 PROBLEM = "application/problem+json"
+CE = "categorical_crossentropy"
 
 
 @pytest.fixture
@@ -39,6 +40,15 @@ BAD: list[tuple[str, dict[str, Any], list[Any]]] = [
     ("sample cap over the limit", {"train_samples": 10**6}, ["body", "train_samples"]),
     ("string epochs", {"epochs": "many"}, ["body", "epochs"]),
     ("unknown field", {"learning_rate": 0.1}, ["body", "learning_rate"]),
+    ("label smoothing of 1", {"label_smoothing": 1.0}, ["body", "label_smoothing"]),
+    ("negative label smoothing", {"label_smoothing": -0.1}, ["body", "label_smoothing"]),
+    ("zero repeats", {"repeats": 0}, ["body", "repeats"]),
+    ("repeats over the limit", {"repeats": 11}, ["body", "repeats"]),
+    ("seeds over the limit", {"seeds": list(range(11))}, ["body", "seeds"]),
+    ("repeated seed", {"seeds": [1, 1]}, ["body", "seeds"]),
+    ("negative seed", {"seeds": [-1]}, ["body", "seeds", 0]),
+    ("seeds and repeats", {"seeds": [1, 2], "repeats": 2}, ["body", "seeds"]),
+    ("baseline not trained", {"losses": ["kl_divergence"], "baseline": CE}, ["body", "baseline"]),
 ]
 
 

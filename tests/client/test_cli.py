@@ -74,13 +74,26 @@ def test_bad_input_exits_1_with_the_problem(url: str, capsys: pytest.CaptureFixt
 def test_experiment_run_watch_show_plot(url: str, services: Services, tmp_path: Path) -> None:
     code, text = run(url, "experiment", "run", "--dataset", "synthetic", "--epochs", "2",
                      "--train-samples", "200", "--test-samples", "40", "--batch-size", "50",
-                     "--watch")  # fmt: skip
+                     "--label-smoothing", "0.1", "--watch")  # fmt: skip
     assert code == 0, f"{text}\n--- api log ---\n{services.log('api')}"
     lines = text.strip().splitlines()
     job_id = lines[0].removeprefix("submitted ")
-    assert lines[-1] == f"{job_id}: succeeded"
-    bars = [line for line in lines if "epoch" in line]
+    bars = [line for line in lines if " epoch " in line]
     assert len(bars) == 4 and "epoch 2/2" in bars[-1] and "100.0%" in bars[-1]
+    # the watch ends with the comparison: the table, the per-epoch gaps, the verdict
+    end = lines.index(f"{job_id}: succeeded")
+    summary = lines[end + 1 :]
+    assert summary[0].split() == ["loss", "seeds", "test", "acc", "gap", "95%", "interval",
+                                  "beyond", "noise", "grad", "cosine", "max", "|dg|"]  # fmt: skip
+    assert summary[1].split()[:2] == ["kl_divergence", "1"]
+    assert summary[2].split()[0] == "categorical_crossentropy" and "(baseline)" in summary[2]
+    assert "per epoch, kl_divergence minus categorical_crossentropy:" in summary
+    assert summary[-1].startswith("At the initial weights kl_divergence and")
+    assert "0.5003 nats" in summary[-1]  # H(y) of the smoothed targets
+    code, compared = run(url, "experiment", "compare", job_id)
+    assert code == 0 and compared.strip().splitlines() == summary
+    code, compared = run(url, "experiment", "compare", job_id, "--json")
+    assert json.loads(compared)["baseline"] == "categorical_crossentropy"
     code, shown = run(url, "experiment", "show", job_id)
     rows = {line[:40].strip(): line[40:].strip() for line in shown.splitlines()}
     assert code == 0 and rows["status"] == "succeeded" and rows["CE - KL = H(labels)"] == "yes"

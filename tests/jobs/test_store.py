@@ -163,6 +163,8 @@ def _create_schemas_at_once(url: str, count: int) -> list[JobStore]:
         "jobs",
         "job_epochs",
         "write_probes",
+        "drift_references",
+        "drift_checks",
     }
     assert revision_of(stores[0].engine) == head_revision()
     return stores

@@ -20,12 +20,13 @@ class FakeReporter:
     def cancelled(self) -> bool:
         return self.cancel_after is not None and self.batches >= self.cancel_after
 
-    def batch_done(self, fraction: float, loss: str, run: int, epoch: int) -> None:
+    def batch_done(self, fraction: float, loss: str, run: int, epoch: int, seed: int) -> None:
         self.batches += 1
         self.fractions.append(fraction)
 
     def epoch_done(self, metrics: EpochMetrics, fraction: float) -> None:
         self.epochs.append(metrics)
+        self.fractions.append(fraction)
 
 
 def _config(**overrides: object) -> dict[str, object]:
@@ -83,9 +84,10 @@ def test_two_runs_with_full_histories_and_the_identity(tmp_path: Path) -> None:
 
 
 def test_cancel_stops_at_the_next_batch_and_keeps_finished_epochs(tmp_path: Path) -> None:
-    # 240 training images / batch 50 = 5 batches an epoch; cancel during epoch 2
+    # 240 training images / batch 50 = 5 batches an epoch; with progress reported at every
+    # batch (before batches 2 to 5 of an epoch: 4 reports), cancel during epoch 2
     reporter = FakeReporter(cancel_after_batches=7)
-    outcome = run_experiment(_config(epochs=5), tmp_path, reporter)
+    outcome = run_experiment(_config(epochs=5), tmp_path, reporter, progress_interval=0.0)
     assert outcome.status == "cancelled"
     assert [(e.loss_name, e.epoch) for e in reporter.epochs] == [("kl_divergence", 1)]
     assert reporter.batches == 7

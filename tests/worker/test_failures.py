@@ -28,11 +28,11 @@ def test_out_of_memory_fails_the_job_and_the_next_one_runs(
     real = runner.run_experiment
     calls: list[str] = []
 
-    def exhausted(config: dict[str, Any], keras_home: Path, reporter: Any, data_dirs: Any) -> Any:
+    def exhausted(config: dict[str, Any], keras_home: Path, *rest: Any) -> Any:
         calls.append("boom")
         if len(calls) == 1:
             raise MemoryError("Unable to allocate 12.0 GiB for an array")
-        return real(config, keras_home, reporter, data_dirs)
+        return real(config, keras_home, *rest)
 
     monkeypatch.setattr(runner, "run_experiment", exhausted)
     first, second = store.create(CONFIG), store.create(CONFIG)

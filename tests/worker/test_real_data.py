@@ -23,7 +23,7 @@ class _Quiet:
     def cancelled(self) -> bool:
         return False
 
-    def batch_done(self, fraction: float, loss: str, run: int, epoch: int) -> None:
+    def batch_done(self, fraction: float, loss: str, run: int, epoch: int, seed: int) -> None:
         pass
 
     def epoch_done(self, metrics: EpochMetrics, fraction: float) -> None:
