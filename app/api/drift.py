@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, Query, Response
 
 from app.api.deps import SettingsDep, StoreDep
 from app.api.images import image_response
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
 from app.api.security import caller
 from app.jobs.drift_store import DriftStore
@@ -30,6 +31,7 @@ from app.services.drift import Drift
 __all__ = ["router"]
 
 router = APIRouter(
+    route_class=OffLoopJSONRoute,
     prefix="/v1/drift/references",
     tags=["drift"],
     responses={

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from app.api.deps import SettingsDep
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_client
 from app.schemas.estimators import (
@@ -27,6 +28,7 @@ from app.services import estimators
 __all__ = ["router"]
 
 router = APIRouter(
+    route_class=OffLoopJSONRoute,
     prefix="/v1/estimates",
     tags=["estimators"],
     responses=PROBLEM_RESPONSES,

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.api.deps import SettingsDep, StoreDep
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import AUTH_PROBLEMS, JOB_PROBLEMS
 from app.api.security import caller
 from app.jobs.wiring import get_queue
@@ -24,7 +25,12 @@ from app.services.experiments import Experiments
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1/experiments", tags=["experiments"], responses=JOB_PROBLEMS)
+router = APIRouter(
+    route_class=OffLoopJSONRoute,
+    prefix="/v1/experiments",
+    tags=["experiments"],
+    responses=JOB_PROBLEMS,
+)
 
 EXAMPLES: dict[str, dict[str, Any]] = {
     "synthetic": {

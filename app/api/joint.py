@@ -13,11 +13,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 
 from app.api.codec import NPY, parse_npy
 from app.api.codec.query import query_options
 from app.api.deps import SettingsDep
+from app.api.json_route import OffLoopJSONRoute
 from app.api.limits import BodyTooLargeError
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_client
@@ -87,7 +87,7 @@ async def _with_options(request: Request) -> Request:
     return _Decoded(request, {**options, "table": table})
 
 
-class _TableRoute(APIRoute):
+class _TableRoute(OffLoopJSONRoute):
     """A route whose table may also come as one .npy array, and whose options may also come
     in the query string (as those of the numeric endpoints)."""
 

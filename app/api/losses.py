@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body, Depends, Response
 
 from app.api.deps import SettingsDep
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_client
 from app.schemas.losses import LossRequest, LossResponse
@@ -15,6 +16,7 @@ from app.services import losses
 __all__ = ["router"]
 
 router = APIRouter(
+    route_class=OffLoopJSONRoute,
     prefix="/v1/losses",
     tags=["losses"],
     responses=PROBLEM_RESPONSES,
@@ -67,6 +69,12 @@ KL: dict[str, dict[str, Any]] = {
 }
 
 
+def _json(result: LossResponse) -> Response:
+    """The answer serialised here, in the thread pool the endpoint runs in: a per-sample
+    answer of a large request would otherwise be encoded on the event loop."""
+    return Response(result.model_dump_json(), media_type="application/json")
+
+
 @router.post(
     "/binary-cross-entropy", response_model=LossResponse, summary="Binary cross-entropy loss"
 )
@@ -74,7 +82,7 @@ def binary_cross_entropy(
     request: Annotated[LossRequest, Body(openapi_examples=BINARY)], settings: SettingsDep
 ) -> Any:
     """-(y log p + (1 - y) log(1 - p)) per sample; logits through a stable log-sigmoid."""
-    return losses.binary_cross_entropy(request, settings.max_classes)
+    return _json(losses.binary_cross_entropy(request, settings.max_classes))
 
 
 @router.post(
@@ -87,7 +95,7 @@ def categorical_cross_entropy(
     settings: SettingsDep,
 ) -> Any:
     """-sum y log q per sample; logits through a stable log-softmax; class indices accepted."""
-    return losses.categorical_cross_entropy(request, settings.max_classes)
+    return _json(losses.categorical_cross_entropy(request, settings.max_classes))
 
 
 @router.post("/kl-divergence", response_model=LossResponse, summary="KL divergence loss")
@@ -95,4 +103,4 @@ def kl_divergence(
     request: Annotated[LossRequest, Body(openapi_examples=KL)], settings: SettingsDep
 ) -> Any:
     """D(y || q) per sample."""
-    return losses.kl_divergence(request, settings.max_classes)
+    return _json(losses.kl_divergence(request, settings.max_classes))

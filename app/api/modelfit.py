@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Response
 
 from app.api.deps import SettingsDep
 from app.api.images import image_response, wants_image
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_client
 from app.schemas.modelfit import ModelFitRequest, ModelFitResponse
@@ -17,6 +18,7 @@ from app.services.modelfit import fit
 __all__ = ["router"]
 
 router = APIRouter(
+    route_class=OffLoopJSONRoute,
     prefix="/v1",
     tags=["model fitting"],
     responses=PROBLEM_RESPONSES,

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from app.api.deps import SettingsDep
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_client
 from app.schemas.parametric import (
@@ -19,6 +20,7 @@ from app.services import parametric
 __all__ = ["router"]
 
 router = APIRouter(
+    route_class=OffLoopJSONRoute,
     prefix="/v1/parametric",
     tags=["parametric laws"],
     responses=PROBLEM_RESPONSES,

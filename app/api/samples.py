@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends
 
 from app.api.deps import SettingsDep
+from app.api.json_route import OffLoopJSONRoute
 from app.api.problems import PROBLEM_RESPONSES
 from app.api.security import numeric_client
 from app.schemas.samples import (
@@ -20,6 +21,7 @@ from app.services import samples
 __all__ = ["router"]
 
 router = APIRouter(
+    route_class=OffLoopJSONRoute,
     prefix="/v1/samples",
     tags=["samples"],
     responses=PROBLEM_RESPONSES,
