@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run api worker test quick check browser lint format docs openapi bench bench-http bench-experiment load constraints docker-lint clean
+.PHONY: install run api worker test quick check browser lint format docs openapi bench bench-http bench-workers bench-experiment load constraints docker-lint clean
 
 install: $(STAMP)  ## the virtual environment; Debian's Fashion-MNIST too where root has apt
 	@if [ -d /usr/share/datasets/fashion-mnist ]; then :; \
@@ -66,6 +66,10 @@ bench: install  ## kernels, the family, matrices, estimators, joint tables again
 bench-http: install  ## the service over HTTP on loopback against scipy in-process (needs wrk)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python benchmarks/over_http.py
+
+bench-workers: install  ## one API process against two, small requests over loopback (needs wrk)
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python benchmarks/workers.py
 
 .PHONY: bench-matrix
 bench-matrix: install  ## POST /v1/matrix with .npy over loopback HTTP against the in-process kernel

@@ -60,7 +60,9 @@ def test_submit_follow_and_compare(services: Services) -> None:
 
     svg = services.http.get(f"/v1/experiments/{job_id}/plot.svg")
     assert svg.headers["content-type"] == "image/svg+xml"
-    assert svg.text.startswith("<svg") and svg.text.count("<polyline") == 8
+    # two losses: 8 lines of the runs, and the gap panel (KL against the baseline, and 0)
+    assert svg.text.startswith("<svg") and svg.text.count("<polyline") == 10
+    assert "Gap against the baseline" in svg.text
     assert "kl_divergence validation" in svg.text
     services.kill_worker(worker)
 
