@@ -233,6 +233,7 @@ def _experiment(args: argparse.Namespace, client: DivergenceClient, out: TextIO)
             "batch_size": args.batch_size, "validation_split": args.validation_split,
             "seed": args.seed, "train_samples": args.train_samples,
             "test_samples": args.test_samples, "label_smoothing": args.label_smoothing,
+            "mixup": args.mixup,
         }  # fmt: skip
         if args.seeds is not None:
             config["seeds"] = args.seeds
@@ -590,6 +591,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--train-samples", type=int)
     run.add_argument("--test-samples", type=int)
     run.add_argument("--label-smoothing", type=float, default=0.0, help="soft targets")
+    run.add_argument(
+        "--mixup", type=float, default=0.0, help="mixup's Beta(a, a) parameter (0: off)"
+    )
     run.add_argument("--repeats", type=int, help="train every loss under this many seeds")
     run.add_argument("--seeds", type=int, nargs="+", help="explicit seeds (not with --repeats)")
     run.add_argument("--baseline", help="the loss the others are compared against")

@@ -10,7 +10,13 @@ import numpy as np
 
 from app.infotheory._arrays import Float64Array
 
-__all__ = ["row_sums", "weighted_log_sum"]
+__all__ = ["SMALLEST", "row_sums", "weighted_log_sum"]
+
+# The smallest positive float64 (a subnormal). Raising a zero to it before the logarithm makes
+# ``0 * log 0`` the finite ``0 * -744.4 = 0`` instead of ``0 * -inf = NaN``, so that the
+# plain (fast) sum needs no NaN repair; a positive input is never below it, so nothing else
+# changes.
+SMALLEST = float(np.nextafter(0.0, 1.0))
 
 # Small arrays: one masked reduction (``x == x`` is false only for NaN) costs less than a
 # sum, a NaN test and a second sum. Large arrays: a plain sum is several times faster than a

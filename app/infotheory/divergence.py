@@ -18,7 +18,7 @@ from numpy.typing import ArrayLike
 from app.infotheory._arrays import Float64Array, as_pair, as_rows, clamp, finish
 from app.infotheory._native import SMALL_MAX_EVENTS, small
 from app.infotheory._parallel import row_sums_in_chunks
-from app.infotheory._sums import weighted_log_sum
+from app.infotheory._sums import SMALLEST, weighted_log_sum
 from app.infotheory.units import nats_per_unit
 
 __all__ = ["cross_entropy", "infinite_events", "kl_divergence"]
@@ -61,10 +61,16 @@ def kl_divergence(p: ArrayLike, q: ArrayLike, unit: str = "nats") -> float | Flo
 def _kl_sums(prow: Float64Array, qrow: Float64Array) -> Float64Array:
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         logs = np.divide(prow, qrow)
+        # where p = 0 the ratio is 0 (or NaN if q = 0 too): raising it to SMALLEST keeps the
+        # term 0 * log(SMALLEST) = 0 out of the NaN repair. Exact while q < 2: a positive p is
+        # at least SMALLEST, so p / q cannot round to 0 and no positive ratio is raised.
+        if qrow.max(initial=0.0) < 2.0:
+            np.maximum(logs, SMALLEST, out=logs)
         np.log(logs, out=logs)
         sums = weighted_log_sum(prow, logs)
-        bad = ~np.isfinite(sums)
-        if bad.any():
+        finite = np.isfinite(sums)
+        if not finite.all():
+            bad = ~finite
             sums[bad] = _exact_kl_rows(prow[bad], qrow[bad])
     return sums
 

@@ -15,7 +15,7 @@ from numpy.typing import ArrayLike
 from app.infotheory._arrays import Float64Array, as_distribution, as_rows, clamp, finish
 from app.infotheory._native import SMALL_MAX_EVENTS, small
 from app.infotheory._parallel import row_sums_in_chunks
-from app.infotheory._sums import weighted_log_sum
+from app.infotheory._sums import SMALLEST, weighted_log_sum
 from app.infotheory.units import nats_per_unit
 
 __all__ = ["entropy", "self_information"]
@@ -77,7 +77,10 @@ def entropy(p: ArrayLike, unit: str = "nats") -> float | Float64Array:
 
 def _plogp_sums(rows: Float64Array) -> Float64Array:
     with np.errstate(divide="ignore", invalid="ignore"):
-        return weighted_log_sum(rows, np.log(rows))
+        # 0 log 0 as 0 * log(SMALLEST) = 0: no NaN to repair (positive p are >= SMALLEST)
+        logs = np.maximum(rows, SMALLEST)
+        np.log(logs, out=logs)
+        return weighted_log_sum(rows, logs)
 
 
 _ROUNDING = 1e-13  # far above a float sum's rounding error, far below any real excess

@@ -104,6 +104,17 @@ class ExperimentConfig(BaseModel):
         "and test alike: with s > 0 the targets' entropy H(y) is above 0, and the "
         "cross-entropy run's training loss exceeds the KL run's by exactly H(y).",
     )
+    mixup: float = Field(
+        0.0,
+        ge=0.0,
+        le=100.0,
+        description="Mixup's Beta(a, a) parameter a (0: off). Every training image is blended "
+        "with a randomly chosen partner, x = l x_i + (1 - l) x_j, and so is its target, "
+        "y = l y_i + (1 - l) y_j, with l drawn from Beta(a, a): soft targets whose mean "
+        "entropy H(y) the result reports (dataset.train_target_entropy). The pairs and l are "
+        "drawn once per experiment from its first seed, the same for every loss and seed; "
+        "the test set is not mixed.",
+    )
     repeats: int = Field(
         1,
         ge=1,

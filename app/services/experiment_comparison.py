@@ -37,8 +37,11 @@ __all__ = ["comparison", "target_entropy"]
 SAME_DIRECTION = 1.0 - 1e-6
 
 
-def target_entropy(config: ExperimentConfig) -> float:
-    """The entropy H(y) in nats of every training target: (1 - s) * one_hot + s / classes."""
+def target_entropy(config: ExperimentConfig) -> float | None:
+    """The entropy H(y) in nats of every training target: (1 - s) * one_hot + s / classes;
+    None with mixup, whose targets' entropy varies from row to row (the worker measures it)."""
+    if config.mixup > 0:
+        return None
     classes = DATASETS[config.dataset].classes
     s = config.label_smoothing
     row = np.full(classes, s / classes)
@@ -56,7 +59,9 @@ def _mean(values: Sequence[float | None]) -> float | None:
 
 
 def _per_epoch(
-    pairs: list[tuple[RunResult, RunResult]], identity_sign: float | None, entropy: float
+    pairs: list[tuple[RunResult, RunResult]],
+    identity_sign: float | None,
+    entropy: float | None,
 ) -> list[ComparisonEpoch]:
     """Epoch by epoch, the mean gap over the seeds whose two runs both finished it."""
     out: list[ComparisonEpoch] = []
@@ -79,7 +84,9 @@ def _per_epoch(
                 val_loss_gap=_mean([_gap(a.val_loss, b.val_loss) for a, b in matched]),
                 val_accuracy_gap=_mean([_gap(a.val_accuracy, b.val_accuracy) for a, b in matched]),
                 identity_residual=(
-                    None if identity_sign is None else loss_gap + identity_sign * entropy
+                    None
+                    if identity_sign is None or entropy is None
+                    else loss_gap + identity_sign * entropy
                 ),
             )
         )
@@ -122,7 +129,11 @@ def _accuracy_gap(
 
 
 def _verdict(
-    loss: str, baseline: str, checks: list[GradientCheck], gap: AccuracyGap, entropy: float
+    loss: str,
+    baseline: str,
+    checks: list[GradientCheck],
+    gap: AccuracyGap,
+    entropy: float | None,
 ) -> str:
     words: list[str] = []
     identity_pair = {loss, baseline} == {KL, CROSS_ENTROPY}
@@ -139,8 +150,9 @@ def _verdict(
     elif not checks:
         words.append("No gradient check was made (it needs the TensorFlow backend).")
     if identity_pair:
+        here = "measured when the job ends" if entropy is None else f"here {entropy:.4g} nats"
         words.append(
-            f"They must: H(y, q) = H(y) + D(y || q), and H(y) (here {entropy:.4g} nats) does "
+            f"They must: H(y, q) = H(y) + D(y || q), and H(y) ({here}) does "
             "not depend on the model, so minimising either is the same objective; what "
             "differs between the runs comes from Keras' implementation (KLDivergence clips y "
             "and q to [1e-7, 1], cross-entropy goes through the logits) and floating point."
@@ -169,11 +181,17 @@ def _verdict(
     return " ".join(words)
 
 
-def comparison(config: ExperimentConfig, runs: list[RunResult]) -> Comparison | None:
-    """Every other loss against the baseline; None until one pair has finished epochs."""
+def comparison(
+    config: ExperimentConfig, runs: list[RunResult], train_target_entropy: float | None = None
+) -> Comparison | None:
+    """Every other loss against the baseline; None until one pair has finished epochs.
+
+    ``train_target_entropy`` is the mean H(y) of the training targets as the worker measured
+    it (in the finished job's result); without it the closed form of the configuration is
+    used, and with mixup, which has none, the identity residuals stay None."""
     baseline = config.comparison_baseline()
     by_run = {(r.loss, r.seed): r for r in runs}
-    entropy = target_entropy(config)
+    entropy = target_entropy(config) if train_target_entropy is None else train_target_entropy
     against: list[LossComparison] = []
     for loss in config.losses:
         if loss == baseline:

@@ -102,14 +102,15 @@ def to_resource(
         job.progress or {"runs": len(config.run_plan()), "epochs": config.epochs}
     )
     here = f"{base}/{job.id}"
+    dataset = (job.result or {}).get("dataset") or {}
     return Experiment(
         id=job.id,
         status=job.status,
         config=config,
         progress=progress,
         runs=runs,
-        comparison=comparison(config, runs),
-        dataset=(job.result or {}).get("dataset"),
+        comparison=comparison(config, runs, dataset.get("train_target_entropy")),
+        dataset=dataset or None,
         error=job.error if admin else public_error(job.error),
         attempts=job.attempts,
         worker=job.worker if admin else None,

@@ -188,6 +188,30 @@ def soft_targets(labels: np.ndarray, classes: int, smoothing: float) -> np.ndarr
     return smoothed
 
 
+def mix_pairs(
+    x: np.ndarray, y: np.ndarray, alpha: float, seed: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Mixup with fixed pairs: row i becomes ``l_i row_i + (1 - l_i) row_partner[i]`` in both
+    the inputs ``x`` and the targets ``y``, ``l_i`` drawn from ``Beta(alpha, alpha)`` and the
+    partners a random permutation, both from ``seed``. Returns the mixed ``x`` and ``y``
+    (their dtypes kept), the weights and the partners."""
+    rng = np.random.default_rng([seed, 0x6D6978])  # a stream apart from the other draws
+    partners = rng.permutation(len(x))
+    weights = rng.beta(alpha, alpha, size=len(x))
+    lx = weights.reshape(-1, *([1] * (x.ndim - 1)))
+    mixed_x = (lx * x + (1.0 - lx) * x[partners]).astype(x.dtype)
+    ly = weights.reshape(-1, 1)
+    mixed_y = ly * y.astype(np.float64) + (1.0 - ly) * y[partners].astype(np.float64)
+    mixed_y /= mixed_y.sum(axis=1, keepdims=True)  # rows sum to 1 in float64 before the cast
+    return mixed_x, mixed_y.astype(y.dtype), weights, partners
+
+
+def training_rows(samples: int, validation_split: float) -> int:
+    """How many of ``samples`` rows Keras trains on: it holds out the last
+    ``validation_split`` of them, cutting at ``ceil(samples * (1 - validation_split))``."""
+    return math.ceil(samples * (1.0 - validation_split)) if validation_split else samples
+
+
 def gradient_check(
     model: Any, loss: str, baseline: str, x: np.ndarray, y: np.ndarray
 ) -> dict[str, Any] | None:
@@ -261,6 +285,13 @@ def run_experiment(
     test_inputs = x_test.astype(np.float32) / 255.0
     train_targets = soft_targets(y_train, spec.classes, cfg.label_smoothing)
     test_targets = soft_targets(y_test, spec.classes, cfg.label_smoothing)
+    if cfg.mixup > 0:
+        train_inputs, train_targets, _, _ = mix_pairs(
+            train_inputs, train_targets, cfg.mixup, cfg.run_seeds()[0]
+        )
+    # H(y) of the rows Keras trains on: the cross-entropy and KL training losses differ by it
+    trained_rows = train_targets[: training_rows(len(train_targets), cfg.validation_split)]
+    train_target_entropy = float(np.mean(it.entropy(trained_rows.astype(np.float64))))
     load_seconds = time.perf_counter() - loaded_at
 
     runs: dict[str, Any] = {}
@@ -330,6 +361,7 @@ def run_experiment(
             "name": spec.name,
             "train_samples": len(x_train),
             "test_samples": len(x_test),
+            "train_target_entropy": train_target_entropy,
             "load_seconds": load_seconds,
         },
         "runs": runs,
