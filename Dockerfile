@@ -9,12 +9,14 @@
 ARG PYTHON_BUILD=python:3.11.14-bookworm
 ARG PYTHON_RUNTIME=python:3.11.14-slim-bookworm
 
-# --- build: wheels for the project (C extension compiled here) and its dependencies -------
+# --- build: wheels for the project (C extension compiled here), its client (./client, the
+# wire models the server shares; it holds the one VERSION) and their dependencies ----------
 FROM ${PYTHON_BUILD} AS build-base
 WORKDIR /src
 COPY pyproject.toml setup.py README.md ./
 COPY requirements/constraints.txt requirements/constraints.txt
 COPY docker/build-wheels.sh docker/build-wheels.sh
+COPY client client
 COPY app app
 
 FROM build-base AS build-api

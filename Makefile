@@ -13,10 +13,14 @@ install: $(STAMP)  ## the virtual environment; Debian's Fashion-MNIST too where 
 	    || echo "note: apt-get could not install dataset-fashion-mnist; experiments offline use synthetic"; \
 	else echo "note: no Fashion-MNIST in /usr/share/datasets (apt-get install dataset-fashion-mnist)"; fi
 
-$(STAMP): pyproject.toml
+# the client (./client, divergence-client) and the server in one pip call, so that the server's
+# dependency on divergence-client is the local one
+$(STAMP): pyproject.toml client/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[worker,dev]'
+	$(BIN)/python -m pip install --quiet -e './client[numpy]' -e '.[worker,dev]'
+	@# a venv from before the split: removing the old server took the client's `divergence`
+	test -x $(BIN)/divergence || $(BIN)/python -m pip install --quiet --no-deps -e ./client
 	touch $(STAMP)
 
 run: install  ## the API on DIVERGENCE_HOST:DIVERGENCE_PORT (127.0.0.1:8000) and one worker
@@ -43,14 +47,14 @@ browser:  ## Debian's chromium and chromedriver for the docs browser test (needs
 	else echo "note: no chromium; the browser test will be skipped (apt-get install chromium chromium-driver)"; fi
 
 lint: install  ## ruff, ruff format, strict mypy and the import contract (pyproject.toml)
-	$(BIN)/ruff check app tests benchmarks
-	$(BIN)/ruff format --check app tests benchmarks
-	$(BIN)/mypy app
+	$(BIN)/ruff check app client tests benchmarks
+	$(BIN)/ruff format --check app client tests benchmarks
+	$(BIN)/mypy app client/divergence_client
 	$(BIN)/lint-imports
 
 format: install
-	$(BIN)/ruff format app tests benchmarks
-	$(BIN)/ruff check --fix app tests benchmarks
+	$(BIN)/ruff format app client tests benchmarks
+	$(BIN)/ruff check --fix app client tests benchmarks
 
 docs: install  ## regenerate the settings table (docs/deploy.md) and the measures table (docs/api.md)
 	$(BIN)/python -m app.config docs/deploy.md

@@ -2,7 +2,10 @@
 training losses.
 
 Pure Python: the API validates and lists them without importing keras; the worker maps the
-same names to its Keras objects.
+same names to its Keras objects. The names are the wire vocabulary of the client
+(``divergence_client.models.experiments``: ``DATASET_NAMES``, ``LOSSES``): the losses are
+re-exported from there, and ``tests/test_client_package.py`` fails when ``DATASETS`` names
+other sets than ``DATASET_NAMES``.
 
 A data set's files are looked for in a list of data directories, in order (the setting
 ``data_dirs``; by default Debian's ``/usr/share/datasets``, then the Keras cache's
@@ -17,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
+
+from divergence_client.models.experiments import DEFAULT_LOSSES, LOSSES
 
 __all__ = [
     "DATASETS",
@@ -137,21 +142,6 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
     )
 }
-
-
-# The training losses an experiment compares, by name (the worker's Keras implementations are
-# keyed by the same names).
-LOSSES: dict[str, str] = {
-    "kl_divergence": "Kullback-Leibler divergence D(y || q) (keras.losses.KLDivergence)",
-    "categorical_crossentropy": "cross-entropy H(y, q) (keras.losses.CategoricalCrossentropy)",
-    "jensen_shannon": "Jensen-Shannon divergence (D(y || m) + D(q || m)) / 2, m = (y + q) / 2, "
-    "in nats: bounded by ln 2, symmetric, a different objective from KL",
-    "focal_crossentropy": "focal cross-entropy -sum 0.25 y (1 - q)^2 log q "
-    "(keras.losses.CategoricalFocalCrossentropy): down-weights well-classified samples",
-    "squared_error": "mean squared error of the probabilities, mean (y - q)^2 "
-    "(keras.losses.MeanSquaredError): the Brier score over the classes",
-}
-DEFAULT_LOSSES = ("kl_divergence", "categorical_crossentropy")  # the article's comparison
 
 
 def default_data_dirs(keras_home: Path) -> tuple[Path, ...]:

@@ -7,6 +7,7 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from importlib.metadata import version
 from typing import Any, Literal
 
 from fastapi import FastAPI
@@ -36,6 +37,7 @@ from app.schemas.problems import Problem
 __all__ = ["app", "create_app"]
 
 log = logging.getLogger("app")
+VERSION = version("divergence-service")  # read from client/VERSION, the one version
 
 DESCRIPTION = """
 Exact information measures over HTTP: self-information, entropy, cross-entropy,
@@ -109,7 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application: routers, problem+json handlers, OpenAPI document."""
     app = FastAPI(
         title="Divergence service",
-        version="0.1.0",
+        version=VERSION,
         description=DESCRIPTION,
         lifespan=_lifespan,
         docs_url=None,

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Build the wheels an image installs: the project's own (with its C extension) and every
-# dependency, pinned by requirements/constraints.txt.
+# Build the wheels an image installs: the project's own (with its C extension), its client
+# (./client, divergence-client, which the server depends on) and every dependency, pinned by
+# requirements/constraints.txt.
 #   docker/build-wheels.sh api|worker|gpu OUTDIR
 # The Dockerfile runs this in its build stage; tests/test_containers.py runs it too.
 set -eu
@@ -13,4 +14,4 @@ case "$target" in
   *) echo "usage: $0 api|worker|gpu OUTDIR" >&2; exit 2 ;;
 esac
 python -m pip wheel --no-cache-dir --wheel-dir "$out" \
-  --constraint requirements/constraints.txt "$spec"
+  --constraint requirements/constraints.txt ./client "$spec"

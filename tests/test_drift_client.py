@@ -18,10 +18,9 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app import cli
-from app.client import AsyncDivergenceClient, DivergenceClient, DivergenceError
 from app.config import Settings
 from app.main import create_app
+from divergence_client import AsyncDivergenceClient, DivergenceClient, DivergenceError, cli
 
 
 @pytest.fixture

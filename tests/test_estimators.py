@@ -26,13 +26,12 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app import cli
-from app.client import AsyncDivergenceClient, DivergenceClient
 from app.config import Settings
 from app.infotheory import estimators as est
 from app.infotheory import knn
 from app.main import create_app
 from app.schemas.estimators import EntropyMethod, KnnEntropyRequest
+from divergence_client import AsyncDivergenceClient, DivergenceClient, cli
 
 EULER = 0.5772156649015329
 LN2 = math.log(2.0)

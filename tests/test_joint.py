@@ -25,11 +25,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app import cli
-from app.client import AsyncDivergenceClient, DivergenceClient
 from app.config import Settings
 from app.infotheory import joint
 from app.main import create_app
+from divergence_client import AsyncDivergenceClient, DivergenceClient, cli
 
 LN2 = math.log(2)
 INFO = "/v1/joint/information"

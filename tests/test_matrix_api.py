@@ -23,12 +23,11 @@ from hypothesis import strategies as st
 from scipy import special, stats
 from scipy.spatial.distance import cdist
 
-from app import cli
-from app.client import AsyncDivergenceClient, DivergenceClient
 from app.config import Settings
 from app.main import create_app
 from app.schemas.matrix import MATRIX_MEASURE_NAMES, MatrixResponse, NearestResponse
 from app.services import matrix as service
+from divergence_client import AsyncDivergenceClient, DivergenceClient, cli
 
 URL = "/v1/matrix"
 NPY = "application/x-npy"

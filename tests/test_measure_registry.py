@@ -1,13 +1,15 @@
-"""Drift test: the measure registry (app/measures.py) and everything made from it agree.
+"""Drift test: the measure catalogue (client/divergence_client/catalogue.py), the server's
+registry made from it (app/measures.py) and everything made from them agree.
 
-Each registry entry has exactly one route, one OpenAPI operation, one service function, one
-method on each client, one CLI command and one row in docs/api.md's table, and nothing else
-is any of those."""
+Each entry has exactly one route, one OpenAPI operation, one service function, one method on
+each client, one CLI command and one row in docs/api.md's table, and nothing else is any of
+those."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import inspect
 import json
 import warnings
@@ -21,14 +23,20 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app import cli
 from app.api import measures as api
-from app.client import AsyncDivergenceClient, DivergenceClient
-from app.client import _measures as generated
 from app.config import Settings
 from app.main import create_app
-from app.measures import MEASURES, Measure, by_name, by_route, with_measures_table
+from app.measures import (
+    MEASURES,
+    REQUEST_MODELS,
+    Measure,
+    by_name,
+    by_route,
+    with_measures_table,
+)
 from app.services import measures as services
+from divergence_client import AsyncDivergenceClient, DivergenceClient, catalogue, cli
+from divergence_client import _measures as generated
 
 API_MD = Path(__file__).resolve().parents[1] / "docs" / "api.md"
 NAMES = {m.name for m in MEASURES}
@@ -68,6 +76,17 @@ def test_the_registry_is_well_formed() -> None:
             assert m.request.model_fields[parameter.name].is_required() == parameter.required
         assert (m.request_model is None) == (not m.parameters)
     assert by_route("/v1/losses/kl-divergence") is None
+
+
+def test_the_registry_is_the_catalogue() -> None:
+    """The server's registry is the client's catalogue, entry by entry, with request models."""
+    assert [m.name for m in MEASURES] == [entry.name for entry in catalogue.MEASURES]
+    for m, entry in zip(MEASURES, catalogue.MEASURES, strict=True):
+        assert isinstance(m, catalogue.Measure)
+        for field in dataclasses.fields(entry):
+            assert getattr(m, field.name) == getattr(entry, field.name), (m.name, field.name)
+        assert catalogue.by_name(m.name) is entry and catalogue.by_route(m.route) is entry
+    assert set(REQUEST_MODELS) <= NAMES
 
 
 def test_every_measure_has_its_service_function() -> None:
@@ -177,7 +196,7 @@ def _commands() -> dict[str, argparse.ArgumentParser]:
 
 def test_cli_commands_are_the_registry() -> None:
     commands = _commands()
-    others = ("serve", "worker", "experiment", "matrix", "parametric", "joint", "samples")
+    others = ("experiment", "matrix", "parametric", "joint", "samples")
     others += ("estimate", "drift")
     measures = {name for name in commands if name not in others}
     assert measures == {m.command for m in MEASURES} == set(cli.MEASURES)

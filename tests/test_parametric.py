@@ -22,13 +22,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from app import cli
-from app.client import AsyncDivergenceClient, DivergenceClient
 from app.config import Settings
 from app.infotheory import parametric as pm
 from app.main import create_app
 from app.schemas.parametric import ParametricEntropyRequest, ParametricPairRequest
 from app.services import parametric as service
+from divergence_client import AsyncDivergenceClient, DivergenceClient, cli
 
 LN2 = math.log(2.0)
 

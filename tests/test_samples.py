@@ -25,11 +25,10 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from fastapi.testclient import TestClient
 
-from app import cli
-from app.client import AsyncDivergenceClient, DivergenceClient
 from app.config import Settings
 from app.infotheory import histograms as hist
 from app.main import create_app
+from divergence_client import AsyncDivergenceClient, DivergenceClient, cli
 
 HISTOGRAM = "/v1/samples/histogram"
 COMPARE = "/v1/samples/compare"

@@ -1,15 +1,21 @@
-"""Options shared by every numeric request, and the value types of every response."""
+"""Options shared by every numeric request; the value types of every response are the
+client's (``divergence_client.models.common``), re-exported here."""
 
 from __future__ import annotations
 
-import math
-from typing import Annotated, Literal
+from pydantic import BaseModel, ConfigDict, Field
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
-
-from app.infotheory import units as it_units
+from divergence_client.models.common import (
+    UNITS,
+    Number,
+    ResultEcho,
+    Smoothing,
+    Unit,
+    UnitlessEcho,
+)
 
 __all__ = [
+    "UNITS",
     "MeasureOptions",
     "Number",
     "ResultEcho",
@@ -18,45 +24,6 @@ __all__ = [
     "UnitlessEcho",
     "UnitlessOptions",
 ]
-
-Unit = it_units.Unit  # defined once, with the kernels
-
-
-def _finite_or_infinity(value: float) -> float | str:
-    """JSON has no infinity: write +inf as the string "Infinity" (NaN is never produced)."""
-    return "Infinity" if value == math.inf else value
-
-
-# A non-negative float that may be +inf, written to JSON as the string "Infinity".
-Number = Annotated[
-    float,
-    PlainSerializer(_finite_or_infinity, when_used="json"),
-    WithJsonSchema(
-        {"anyOf": [{"type": "number"}, {"type": "string", "enum": ["Infinity"]}]},
-        mode="serialization",
-    ),
-]
-
-
-class Smoothing(BaseModel):
-    """Opt-in additive (Lidstone) smoothing: ``p_i -> (p_i + alpha) / (sum p + n alpha)``.
-
-    Applied after the sum check or normalisation, so ``alpha`` is in units of probability.
-    """
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-    method: Literal["additive"] = Field("additive", description="Smoothing method.")
-    alpha: float = Field(
-        ...,
-        gt=0,
-        le=1e6,
-        allow_inf_nan=False,
-        description="Pseudo-probability added to every event.",
-    )
-    apply_to: Literal["both", "p", "q"] = Field(
-        "both", description="Which distributions to smooth (single-distribution requests: p)."
-    )
 
 
 class UnitlessOptions(BaseModel):
@@ -84,22 +51,3 @@ class MeasureOptions(UnitlessOptions):
     """The options of a measure with a unit: those of every numeric endpoint, and ``unit``."""
 
     unit: Unit = Field("nats", description="bits (log 2), nats (ln) or bans (log 10).")
-
-
-_NORMALIZED = "Whether the input was divided by its sum."
-_SMOOTHING = "The smoothing applied, if any."
-
-
-class ResultEcho(BaseModel):
-    """What every numeric response repeats about how it was computed."""
-
-    unit: Unit
-    normalized: bool = Field(description=_NORMALIZED)
-    smoothing: Smoothing | None = Field(description=_SMOOTHING)
-
-
-class UnitlessEcho(BaseModel):
-    """What the response of a unitless measure repeats: as :class:`ResultEcho`, no unit."""
-
-    normalized: bool = Field(description=_NORMALIZED)
-    smoothing: Smoothing | None = Field(description=_SMOOTHING)

@@ -1,5 +1,6 @@
 """Models of the estimator endpoints under ``/v1/estimates``: counts or samples in, estimates
-with their method, uncertainty and warnings out."""
+with their method, uncertainty and warnings out (the answers' models are the client's,
+``divergence_client.models.estimators``, re-exported here)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,19 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
-from app.schemas.common import Number, Unit
+from app.schemas.common import Unit
 from app.schemas.distribution import Numbers
+from divergence_client.models.estimators import (
+    Bias,
+    DivergenceEstimateResponse,
+    EntropyEstimateResponse,
+    EntropyMethod,
+    EstimateWarning,
+    Interval,
+    KnnDivergenceResponse,
+    KnnEntropyResponse,
+    MutualInformationEstimateResponse,
+)
 
 __all__ = [
     "Bias",
@@ -136,26 +148,6 @@ _COUNTS = (
     'Counts per category: an array, or a label map such as {"rain": 30, "sun": 12}; '
     f"non-negative integers adding up to at most 2**53, at most {MAX_CATEGORIES} categories."
 )
-EntropyMethod = Literal["plugin", "miller_madow", "grassberger", "chao_shen", "nsb"]
-WarningCode = Literal[
-    "few_samples",
-    "low_coverage",
-    "no_coincidences",
-    "categories_assumed",
-    "nsb_skipped",
-    "infinite_estimate",
-    "infinite_resamples",
-    "bca_undefined",
-    "below_zero",
-]
-
-
-class EstimateWarning(BaseModel):
-    """Something the caller should know before trusting the number."""
-
-    code: WarningCode
-    message: str
-
 
 # -- entropy ---------------------------------------------------------------------------------
 
@@ -177,22 +169,6 @@ class EntropyEstimateRequest(BaseModel):
         "seen; categories never seen count). Default: the categories seen, a lower bound.",
     )
     unit: Unit = "nats"
-
-
-class EntropyEstimateResponse(BaseModel):
-    unit: Unit
-    n: int = Field(description="Observations (the counts' total).")
-    observed_categories: int = Field(description="Categories with a count above 0.")
-    singletons: int = Field(description="Categories seen exactly once.")
-    coverage: float = Field(description="Good-Turing sample coverage 1 - singletons / n.")
-    categories: int | None = Field(description="K used by NSB (null when NSB did not run).")
-    value: dict[EntropyMethod, float] = Field(
-        description="Each estimate (>= 0, in the unit), by method, in the order of the enum."
-    )
-    nsb_std: float | None = Field(
-        description="NSB's posterior standard deviation of H (null when NSB did not run)."
-    )
-    warnings: list[EstimateWarning]
 
 
 # -- divergence and mutual information from counts, with a bootstrap interval -----------------
@@ -219,30 +195,6 @@ class BootstrapOptions(BaseModel):
     )
 
 
-class Interval(BaseModel):
-    low: Number
-    high: Number = Field(description='"Infinity" when the interval is unbounded above.')
-    confidence: float
-    method: Literal["percentile", "bca"] = Field(description="The method actually used.")
-    resamples: int
-    seed: int
-    infinite_share: float = Field(description="Share of resamples whose estimate is +inf.")
-
-
-class Bias(BaseModel):
-    """How far the plug-in estimate is expected to sit from the truth (estimate - truth)."""
-
-    first_order: Number | None = Field(
-        description="The first-order (Miller-Madow type) bias, in the unit; null where "
-        "none is given or it is infinite."
-    )
-    bootstrap: float | None = Field(
-        description="Mean of the resamples minus the estimate; null without resamples or "
-        "when a resample is infinite."
-    )
-    note: str
-
-
 class DivergenceEstimateRequest(BaseModel):
     """Counts of two samples over the same categories."""
 
@@ -253,23 +205,6 @@ class DivergenceEstimateRequest(BaseModel):
     measure: Literal["kl", "js"] = Field("kl", description="D(P || Q), or Jensen-Shannon.")
     unit: Unit = "nats"
     bootstrap: BootstrapOptions = Field(default_factory=BootstrapOptions)
-
-
-class DivergenceEstimateResponse(BaseModel):
-    measure: Literal["kl", "js"]
-    unit: Unit
-    estimator: Literal["plug-in"] = "plug-in"
-    value: Number = Field(description="The plug-in estimate: the measure of the frequencies.")
-    infinite_events: list[int | str] = Field(
-        description="KL: categories p has and q lacks (indices, or labels), making it infinite."
-    )
-    labels: list[str] | None = Field(description="The union of the labels, in order (maps).")
-    n_p: int
-    n_q: int
-    support: int = Field(description="Categories compared (the union of the labels).")
-    bias: Bias
-    interval: Interval | None
-    warnings: list[EstimateWarning]
 
 
 class MutualInformationEstimateRequest(BaseModel):
@@ -283,18 +218,6 @@ class MutualInformationEstimateRequest(BaseModel):
     )
     unit: Unit = "nats"
     bootstrap: BootstrapOptions = Field(default_factory=BootstrapOptions)
-
-
-class MutualInformationEstimateResponse(BaseModel):
-    unit: Unit
-    estimator: Literal["plug-in"] = "plug-in"
-    value: float = Field(description="Plug-in I(X;Y) = H(X) + H(Y) - H(X,Y), >= 0.")
-    n: int
-    rows: int
-    columns: int
-    bias: Bias
-    interval: Interval | None
-    warnings: list[EstimateWarning]
 
 
 # -- k-nearest-neighbour estimators of continuous samples -------------------------------------
@@ -315,15 +238,6 @@ class KnnEntropyRequest(BaseModel):
     unit: Unit = "nats"
 
 
-class KnnEntropyResponse(BaseModel):
-    unit: Unit
-    estimator: Literal["kozachenko-leonenko"] = "kozachenko-leonenko"
-    value: float = Field(allow_inf_nan=False, description="Differential entropy (any real number).")
-    n: int
-    dimension: int
-    k: int
-
-
 class KnnDivergenceRequest(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
 
@@ -333,18 +247,3 @@ class KnnDivergenceRequest(BaseModel):
         1, ge=1, description="Neighbour order: 1 <= k < n and k <= m, at most DIVERGENCE_MAX_KNN_K."
     )
     unit: Unit = "nats"
-
-
-class KnnDivergenceResponse(BaseModel):
-    unit: Unit
-    estimator: Literal["wang-kulkarni-verdu"] = "wang-kulkarni-verdu"
-    value: float = Field(allow_inf_nan=False, description="D(P || Q), clamped at 0.")
-    raw: float = Field(
-        allow_inf_nan=False,
-        description="The estimator's own value, which chance can take below 0.",
-    )
-    n: int
-    m: int
-    dimension: int
-    k: int
-    warnings: list[EstimateWarning]

@@ -1,17 +1,15 @@
-"""Models of the classification-loss endpoints under ``/v1/losses``."""
+"""Models of the classification-loss endpoints under ``/v1/losses`` (the answer's is the
+client's, ``divergence_client.models.losses``, re-exported here)."""
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.schemas.common import Number, Unit
+from app.schemas.common import Unit
 from app.schemas.distribution import Numbers
+from divergence_client.models.losses import LossResponse, Reduction
 
 __all__ = ["LossRequest", "LossResponse", "Reduction"]
-
-Reduction = Literal["mean", "sum", "none"]
 
 
 class LossRequest(BaseModel):
@@ -35,14 +33,3 @@ class LossRequest(BaseModel):
     reduction: Reduction = Field("mean", description="Reduce per-sample values by mean or sum.")
     unit: Unit = "nats"
     tolerance: float = Field(1e-6, ge=0, le=0.5, description="For prediction row sums.")
-
-
-class LossResponse(BaseModel):
-    value: Number | list[Number] = Field(
-        description="The reduced loss (the per-sample values when reduction is none)."
-    )
-    per_sample: list[Number]
-    reduction: Reduction
-    unit: Unit
-    from_logits: bool
-    label_smoothing: float

@@ -3,7 +3,8 @@ of ``q`` for one measure, or the ``top_k`` nearest rows of ``q`` per row of ``p`
 
 Measures are named as everywhere in the service's bodies (``compare``'s ``measures``, the
 client methods): ``kl_divergence``, ``js_divergence``, ... (``MATRIX_MEASURE_NAMES``, the
-kernels' :data:`app.infotheory.matrix.MATRIX_MEASURES`).
+client's names of the kernels' :data:`app.infotheory.matrix.MATRIX_MEASURES`). The answers'
+models are the client's (``divergence_client.models.matrix``), re-exported here.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from pydantic import (
-    BaseModel,
     Field,
     PlainValidator,
     ValidationInfo,
@@ -21,8 +21,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.infotheory.matrix import MATRIX_MEASURES
-from app.schemas.common import Number, Smoothing, Unit, UnitlessOptions
+from app.schemas.common import Unit, UnitlessOptions
 from app.schemas.distribution import ParsedDistribution, parse_distribution
+from divergence_client.models.matrix import MATRIX_MEASURE_NAMES, MatrixResponse, NearestResponse
 
 __all__ = [
     "MATRIX_MEASURE_NAMES",
@@ -32,7 +33,6 @@ __all__ = [
     "Rows",
 ]
 
-MATRIX_MEASURE_NAMES: tuple[str, ...] = tuple(MATRIX_MEASURES)
 _WITH_UNIT = ", ".join(name for name, measure in MATRIX_MEASURES.items() if measure.has_unit)
 
 
@@ -119,29 +119,3 @@ class MatrixRequest(UnitlessOptions):
                 "top_k_range", f"top_k must be at most {rows}, the rows of q, got {top_k}"
             )
         return top_k
-
-
-class MatrixResponse(BaseModel):
-    """The m x k matrix ``value[i][j] = measure(p_i, q_j)`` ("Infinity" where infinite)."""
-
-    measure: str = Field(description="The measure computed.")
-    unit: Unit | None = Field(None, description="The unit; absent for unitless measures.")
-    normalized: bool = Field(description="Whether the rows were divided by their sums.")
-    smoothing: Smoothing | None = Field(description="The smoothing applied, if any.")
-    shape: list[int] = Field(description="[m, k]: rows of p, rows of q.")
-    value: list[list[Number]] = Field(description="One row per row of p, one value per row of q.")
-
-
-class NearestResponse(BaseModel):
-    """The ``top_k`` nearest rows of q for each row of p, nearest first."""
-
-    measure: str = Field(description="The measure computed.")
-    unit: Unit | None = Field(None, description="The unit; absent for unitless measures.")
-    normalized: bool = Field(description="Whether the rows were divided by their sums.")
-    smoothing: Smoothing | None = Field(description="The smoothing applied, if any.")
-    shape: list[int] = Field(description="[m, top_k].")
-    indices: list[list[int]] = Field(
-        description="Per row of p, the rows of q from the nearest (smallest value; largest for "
-        "bhattacharyya_coefficient), ties to the lower index, infinite values last."
-    )
-    values: list[list[Number]] = Field(description="measure(p_i, q_j) at those indices.")

@@ -1,4 +1,5 @@
-"""Models of ``POST /v1/model-fit``: observations over an integer support, candidate models."""
+"""Models of ``POST /v1/model-fit``: observations over an integer support, candidate models
+(the answer's models are the client's, ``divergence_client.models.modelfit``, re-exported)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import TYPE_CHECKING, Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app.fitting.families import FAMILIES
-from app.schemas.common import Number, Unit
+from app.schemas.common import Unit
+from divergence_client.models.modelfit import FittedModel, Interval, ModelFitResponse, Observed
 
 __all__ = [
     "Bootstrap",
@@ -98,40 +100,3 @@ class ModelFitRequest(BaseModel):
         if not self.families and not self.custom:
             raise ValueError("no model to fit: give families or custom models")
         return self
-
-
-class Observed(BaseModel):
-    support: list[int]
-    counts: list[int]
-    n: int = Field(description="Number of observations.")
-    probabilities: list[float]
-    mean: float
-    entropy: float = Field(description="Plug-in entropy of the empirical distribution.")
-    entropy_miller_madow: float = Field(
-        description="Bias-corrected: plug-in + (bins seen - 1) / 2n nats, in the unit."
-    )
-
-
-class Interval(BaseModel):
-    low: Number
-    high: Number
-    confidence: float
-    resamples: int
-
-
-class FittedModel(BaseModel):
-    family: str = Field(description="uniform, binomial, poisson, geometric, or custom:NAME.")
-    parameters: dict[str, float]
-    divergence: Number = Field(description="D(observed || model): the information lost.")
-    cross_entropy: Number = Field(description="H(observed, model).")
-    interval: Interval | None = Field(description="Bootstrap percentile interval of divergence.")
-    tail_mass: float = Field(description="Model probability beyond the support's maximum.")
-    infinite_events: list[int] = Field(description="Observed values the model calls impossible.")
-    probabilities: list[float] = Field(description="The model on the support 0..K.")
-
-
-class ModelFitResponse(BaseModel):
-    unit: Unit
-    observed: Observed
-    models: list[FittedModel] = Field(description="Best (smallest divergence) first.")
-    best: str

@@ -3,6 +3,7 @@
 A law is one object whose ``family`` says which parameters it has. Each parameter is checked
 here (scales > 0, probabilities in [0, 1], shapes), so an error names the field; what needs
 arithmetic (sums of probabilities, positive definite covariances, caps) is the service's.
+The answer's model is the client's (``divergence_client.models.parametric``), re-exported here.
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from app.infotheory.parametric import Method
-from app.schemas.common import Number, Unit
+from app.schemas.common import Unit
+from divergence_client.models.parametric import ParametricResponse
 
 __all__ = [
     "BernoulliLaw",
@@ -291,18 +292,3 @@ class ParametricPairRequest(_Options):
 
     p: Law
     q: Law
-
-
-class ParametricResponse(BaseModel):
-    value: Number = Field(description='In `unit`; +inf is the string "Infinity".')
-    unit: Unit
-    method: Method = Field(description="closed form, exact sum or monte carlo.")
-    differential: bool = Field(
-        description="P has a density: entropies are differential (they depend on the scale "
-        "of x and can be negative)."
-    )
-    standard_error: float | None = Field(description="Monte Carlo only: of `value`, in `unit`.")
-    draws: int | None = Field(description="Monte Carlo only: points drawn from P.")
-    seed: int | None = Field(description="Monte Carlo only: the generator's seed.")
-    terms: int | None = Field(description="Exact sums only: terms summed over P's support.")
-    infinite_reason: str | None = Field(description="Why `value` is infinite, when it is.")

@@ -2,6 +2,7 @@
 
 A sample is a JSON array of numbers or of strings, parsed straight into numpy (checked for
 type, finiteness and length with vectorised tests; an error names the first offending index).
+The answers' models are the client's (``divergence_client.models.samples``), re-exported here.
 """
 
 from __future__ import annotations
@@ -14,8 +15,13 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator
 from pydantic_core import PydanticCustomError
 
-from app.infotheory.histograms import HISTOGRAM_MEASURES
-from app.schemas.common import Number, Smoothing, Unit
+from app.schemas.common import Smoothing, Unit
+from divergence_client.models.samples import (
+    SAMPLE_MEASURES,
+    HistogramResponse,
+    SampleCompareResponse,
+    SampleCounts,
+)
 
 __all__ = [
     "DEFAULT_MEASURES",
@@ -34,10 +40,9 @@ __all__ = [
 
 if TYPE_CHECKING:
     SampleMeasure = str
-else:  # the names are the kernels' table, so the two cannot drift apart
-    SampleMeasure = Literal[tuple(HISTOGRAM_MEASURES)]
+else:  # the client's names of the kernels' table (a test keeps the two the same)
+    SampleMeasure = Literal[SAMPLE_MEASURES]
 
-SAMPLE_MEASURES: tuple[str, ...] = tuple(HISTOGRAM_MEASURES)
 DEFAULT_MEASURES = ["kl_divergence", "js_divergence", "hellinger_distance", "total_variation"]
 _NUMBER_TYPES = frozenset({int, float})
 
@@ -165,42 +170,3 @@ class SampleCompareRequest(HistogramRequest):
     smoothing: Smoothing | None = Field(
         None, description="Opt-in additive smoothing of the normalised counts (p, q or both)."
     )
-
-
-class SampleCounts(BaseModel):
-    """One sample's counts on the shared support."""
-
-    n: int = Field(description="Values in the sample.")
-    counts: list[int] = Field(description="One count per bin or label.")
-    underflow: int | None = Field(description="Values below the first edge (numeric only).")
-    overflow: int | None = Field(description="Values above the last edge (numeric only).")
-
-
-class HistogramResponse(BaseModel):
-    """Both samples on one support: the edges (numeric) or labels (categorical) and counts."""
-
-    kind: Literal["numeric", "categorical"]
-    rule: str | None = Field(description="How the edges were chosen: edges, bins, fd, ...")
-    edges: list[float] | None = Field(description="The shared bin edges (numeric).")
-    labels: list[str] | None = Field(description="The union of labels, sorted (categorical).")
-    x: SampleCounts
-    y: SampleCounts
-
-
-class SampleCompareResponse(BaseModel):
-    """The measures of the two samples' distributions, and the distributions themselves."""
-
-    unit: Unit
-    smoothing: Smoothing | None
-    histogram: HistogramResponse
-    events: list[str] = Field(
-        description="The events of p and q: labels, or bins as [a, b) with '< a' (underflow) "
-        "and '> b' (overflow) where either sample has values there."
-    )
-    p: list[float] = Field(description="x's distribution on the events (counts / n).")
-    q: list[float] = Field(description="y's distribution on the events.")
-    value: dict[str, Number] = Field(description="Each measure asked for, by name.")
-    infinite_events: dict[str, list[str]] = Field(
-        description="For each infinite measure, the events that make it so."
-    )
-    notes: list[str] = Field(description="What a reader of the values should know.")

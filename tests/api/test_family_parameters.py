@@ -18,8 +18,7 @@ from scipy import stats
 from scipy.spatial import distance
 from scipy.special import rel_entr
 
-from app import cli
-from app.client import DivergenceClient
+from divergence_client import DivergenceClient, cli
 
 P = [0.1, 0.2, 0.3, 0.4]
 Q = [0.25, 0.25, 0.25, 0.25]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
+from divergence_client.cli import main
 from tests.e2e.services import Services
 
 
@@ -104,9 +104,19 @@ def test_experiment_run_watch_show_plot(url: str, services: Services, tmp_path: 
     assert (tmp_path / "c.svg").read_text().startswith("<svg")
 
 
-def test_console_script_is_installed() -> None:
-    script = Path(sys.executable).parent / "divergence"
-    done = subprocess.run([str(script), "--help"], capture_output=True, text=True)
+def test_console_scripts_are_installed() -> None:
+    """The client's `divergence` calls the service; the server's `divergence-service` runs
+    it (serve, worker): the client has no command that needs the server's code."""
+    bin_dir = Path(sys.executable).parent
+    done = subprocess.run([str(bin_dir / "divergence"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0
-    for command in ("serve", "worker", "kl", "experiment"):
+    for command in ("kl", "experiment", "drift", "matrix"):
         assert command in done.stdout
+    commands = done.stdout[done.stdout.index("{") + 1 : done.stdout.index("}")].split(",")
+    assert "serve" not in commands and "worker" not in commands
+    service = subprocess.run(
+        [str(bin_dir / "divergence-service"), "--help"], capture_output=True, text=True
+    )
+    assert service.returncode == 0
+    for command in ("serve", "worker"):
+        assert command in service.stdout

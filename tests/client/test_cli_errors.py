@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from app.cli import main
+from divergence_client.cli import main
 from tests.e2e.services import free_port
 
 

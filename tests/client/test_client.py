@@ -9,9 +9,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.client import AsyncDivergenceClient, DivergenceClient, DivergenceError
 from app.schemas.experiments import Experiment
 from app.schemas.measures import DivergenceResponse
+from divergence_client import AsyncDivergenceClient, DivergenceClient, DivergenceError
 from tests.e2e.services import Services
 
 TINY = {"dataset": "synthetic", "epochs": 2, "train_samples": 200, "test_samples": 40,
@@ -138,7 +138,7 @@ def _flaky(statuses: list[int]) -> tuple[httpx.MockTransport, list[int]]:
 
 
 def test_retries_429_and_503_with_backoff() -> None:
-    from app.client._calls import Call
+    from divergence_client._calls import Call
 
     transport, seen = _flaky([503, 429, 200])
     with DivergenceClient("http://service", transport=transport) as client:

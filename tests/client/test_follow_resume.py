@@ -15,12 +15,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.client import AsyncDivergenceClient, DivergenceClient, DivergenceError, Event
 from app.config import Settings
 from app.jobs.store import JobStore
 from app.jobs.wiring import get_store
 from app.main import create_app
 from app.schemas.experiments import Experiment
+from divergence_client import AsyncDivergenceClient, DivergenceClient, DivergenceError, Event
 from tests.services.jobs import ALL_EPOCHS, finished_job
 
 with warnings.catch_warnings():
@@ -84,7 +84,7 @@ def served(tmp_path: Path) -> Iterator[tuple[TestClient, JobStore]]:
 @pytest.fixture(autouse=True)
 def quick_retry(monkeypatch: pytest.MonkeyPatch) -> None:
     """Reconnect at once: the service's own `retry` (a second) is tested over HTTP."""
-    monkeypatch.setattr("app.client._events.MAX_RETRY", 0.0)
+    monkeypatch.setattr("divergence_client._events.MAX_RETRY", 0.0)
 
 
 def _sync(proxy: Dropping, max_reconnects: int = 5) -> list[Event]:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from app.cli import main
-from app.client import DivergenceClient, DivergenceError
+from divergence_client import DivergenceClient, DivergenceError
+from divergence_client.cli import main
 from tests.e2e.services import Services
 
 SMALL = {"dataset": "synthetic", "epochs": 1, "train_samples": 100, "test_samples": 20}

@@ -13,10 +13,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from app.client import DivergenceClient
 from app.config import Settings
 from app.jobs.store import JobStore
 from app.jobs.wiring import get_store
+from divergence_client import DivergenceClient
 from tests.e2e.services import Services
 from tests.services.jobs import ALL_EPOCHS, CONFIG, WORKER, run_epochs
 

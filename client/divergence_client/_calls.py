@@ -1,34 +1,39 @@
-"""What both clients share: the request of every endpoint, errors, retries."""
+"""What both clients share: the request of every endpoint, errors, retries.
+
+numpy is optional: arrays and numpy numbers are sent as JSON lists and numbers (anything with
+``tolist``), and a matrix whose ``p`` or ``q`` is a numpy array goes as one ``.npy`` body. The
+client never imports numpy itself: a caller who passes an array has imported it already.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import io
 import math
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import numpy as np
 from pydantic import BaseModel
 
-from app.measures import Measure
-from app.schemas.drift import CheckList, DriftCheck, Reference, ReferenceList
-from app.schemas.estimators import (
+from divergence_client.catalogue import Measure
+from divergence_client.models.drift import CheckList, DriftCheck, Reference, ReferenceList
+from divergence_client.models.estimators import (
     DivergenceEstimateResponse,
     EntropyEstimateResponse,
     KnnDivergenceResponse,
     KnnEntropyResponse,
     MutualInformationEstimateResponse,
 )
-from app.schemas.experiments import DatasetList, Experiment, ExperimentList
-from app.schemas.joint import ConditionalInformationResponse, JointInformationResponse
-from app.schemas.losses import LossResponse
-from app.schemas.matrix import MatrixResponse, NearestResponse
-from app.schemas.modelfit import ModelFitResponse
-from app.schemas.parametric import ParametricResponse
-from app.schemas.problems import Problem
-from app.schemas.samples import HistogramResponse, SampleCompareResponse
+from divergence_client.models.experiments import DatasetList, Experiment, ExperimentList
+from divergence_client.models.joint import ConditionalInformationResponse, JointInformationResponse
+from divergence_client.models.losses import LossResponse
+from divergence_client.models.matrix import MatrixResponse, NearestResponse
+from divergence_client.models.modelfit import ModelFitResponse
+from divergence_client.models.parametric import ParametricResponse
+from divergence_client.models.problems import Problem
+from divergence_client.models.samples import HistogramResponse, SampleCompareResponse
 
 __all__ = [
     "Call",
@@ -134,7 +139,7 @@ def backoff(response: httpx.Response, attempt: int) -> float | None:
 
 
 def measure(entry: Measure, distributions: tuple[Any, ...], options: dict[str, Any]) -> Call:
-    """The request of one measure of the registry: p (and q) and the options."""
+    """The request of one measure of the catalogue: p (and q) and the options."""
     body = {name: _plain(value) for name, value in zip(("p", "q"), distributions, strict=False)}
     return Call("POST", entry.route, {**body, **_options(options)}, model=entry.response)
 
@@ -203,7 +208,8 @@ def matrix(p: Any, q: Any, measure: str, top_k: int | None, options: dict[str, A
     query string) when p or q is a numpy array."""
     model = MatrixResponse if top_k is None else NearestResponse
     given = _options({"measure": measure, "top_k": top_k, **options})
-    if not isinstance(p, np.ndarray) and not isinstance(q, np.ndarray):
+    np = sys.modules.get("numpy")  # a numpy array exists only where numpy was imported
+    if np is None or not (isinstance(p, np.ndarray) or isinstance(q, np.ndarray)):
         body = {"p": _plain(p), **({} if q is None else {"q": _plain(q)}), **given}
         return Call("POST", "/v1/matrix", body, model=model)
     rows = np.asarray(p, dtype=np.float64)

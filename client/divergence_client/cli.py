@@ -1,25 +1,21 @@
-"""``divergence``: run the service, and call it from the shell.
+"""``divergence``: call the service from the shell.
 
 ::
 
-    divergence serve                       # the API and one worker (what `make run` runs)
-    divergence worker                      # one worker
     divergence kl p.json q.json --unit bits
-    divergence hellinger p.json q.json       # every measure of the registry is a command
+    divergence hellinger p.json q.json       # every measure of the catalogue is a command
     divergence matrix P.json Q.json --measure kl-divergence --top-k 3
     divergence parametric kl P.json Q.json   # laws by parameters: {"family": "normal", ...}
     divergence estimate entropy counts.json --method all   # and divergence, knn-entropy, ...
     echo '[0.5, 0.5]' | divergence entropy - --unit bits
-    divergence experiment run --dataset synthetic --epochs 3 --watch
-    divergence experiment show ID
-    divergence experiment compare ID       # every loss against the baseline, and why
-    divergence experiment list | cancel ID | plot ID -o curves.svg
+    divergence experiment run --dataset synthetic --epochs 3 --watch   # and show, compare, ...
     divergence drift reference create shop features.json   # and check, history, plot
 
 Distributions are JSON files (an array, a label map, or an array of rows) or ``-`` for
 standard input. Results print as tables for people, or as the API's JSON with ``--json``.
 The service is ``--url`` or ``$DIVERGENCE_URL`` (default http://127.0.0.1:8000); a key, where
-the service wants one, is ``--api-key`` or ``$DIVERGENCE_API_KEY``.
+the service wants one, is ``--api-key`` or ``$DIVERGENCE_API_KEY``. The service itself is run
+by the server's command, ``divergence-service serve | worker``.
 """
 
 from __future__ import annotations
@@ -36,20 +32,21 @@ from typing import Any, TextIO, get_args
 import httpx
 from pydantic import BaseModel
 
-from app.cli_drift import drift_command, drift_parser
-from app.client import DivergenceClient, DivergenceError
-from app.measures import MEASURES as REGISTRY
-from app.measures import Measure
-from app.schemas.common import Unit
-from app.schemas.estimators import EntropyMethod
-from app.schemas.experiments import JobStatus
-from app.schemas.matrix import MATRIX_MEASURE_NAMES, NearestResponse
-from app.schemas.samples import SAMPLE_MEASURES
+from divergence_client import DivergenceClient, DivergenceError, __version__
+from divergence_client._output import cell, show
+from divergence_client.catalogue import MEASURES as CATALOGUE
+from divergence_client.catalogue import Measure
+from divergence_client.cli_drift import drift_command, drift_parser
+from divergence_client.cli_experiments import experiment_command, experiment_parser
+from divergence_client.models.common import Unit
+from divergence_client.models.estimators import EntropyMethod
+from divergence_client.models.matrix import MATRIX_MEASURE_NAMES, NearestResponse
+from divergence_client.models.samples import SAMPLE_MEASURES
 
 __all__ = ["main", "main_exit"]
 
-# one command per entry of the measure registry
-MEASURES: dict[str, Measure] = {measure.command: measure for measure in REGISTRY}
+# one command per entry of the measure catalogue
+MEASURES: dict[str, Measure] = {measure.command: measure for measure in CATALOGUE}
 
 
 def _number(text: str) -> float:
@@ -84,30 +81,6 @@ def _read(source: str, stdin: TextIO) -> Any:
         raise SystemExit(f"divergence: {source}: not JSON ({exc})") from None
 
 
-def _table(rows: list[tuple[str, Any]]) -> str:
-    width = max(len(k) for k, _ in rows)
-    return "\n".join(f"{k:<{width}}  {_cell(v)}" for k, v in rows)
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):  # before numbers: a bool is an int
-        return "yes" if value else "no"
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.10g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_cell(v) for v in value) + "]"
-    return str(value)
-
-
-def _print(result: BaseModel, as_json: bool, rows: list[tuple[str, Any]], out: TextIO) -> None:
-    if as_json:
-        out.write(result.model_dump_json(indent=2) + "\n")
-    else:
-        out.write(_table(rows) + "\n")
-
-
 def _measure(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
     measure = MEASURES[args.command]
     if [args.p, args.q].count("-") > 1:
@@ -124,167 +97,7 @@ def _measure(args: argparse.Namespace, client: DivergenceClient, out: TextIO) ->
         rows = list(data["value"].items())
     else:
         rows = [(k, v) for k, v in data.items() if k not in ("smoothing",) and v is not None]
-    _print(result, args.json, rows, out)
-    return 0
-
-
-def _bar(fraction: float, width: int = 30) -> str:
-    done = round(fraction * width)
-    return "[" + "#" * done + "-" * (width - done) + f"] {100 * fraction:5.1f}%"
-
-
-def _watch(client: DivergenceClient, job_id: str, out: TextIO) -> int:
-    status = JobStatus.RUNNING
-    for event in client.follow(job_id):
-        if event.name == "progress":
-            d = event.data
-            progress = d["progress"]
-            line = (
-                f"{progress['loss'] or '':<26} epoch {d['epoch']}/{progress['epochs']}  "
-                f"{_bar(progress['fraction'])}  loss {d['loss']:.4f}  acc {d['accuracy']:.3f}"
-            )
-            out.write(("\r" if out.isatty() else "") + line + ("" if out.isatty() else "\n"))
-            out.flush()
-        elif event.name == "end":
-            status = event.data.status
-            out.write(("\n" if out.isatty() else "") + f"{job_id}: {status}\n")
-            if event.data.comparison is not None:
-                out.write(_comparison_text(event.data.comparison))
-    return 0 if status == JobStatus.SUCCEEDED else 1
-
-
-def _columns(rows: list[list[str]]) -> str:
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "".join(
-        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n"
-        for row in rows
-    )
-
-
-def _signed(value: float | None, digits: int = 4) -> str:
-    return "-" if value is None else f"{value:+.{digits}f}"
-
-
-def _comparison_text(comparison: Any) -> str:
-    """Every loss against the baseline as a table, the per-epoch gaps, then the verdict."""
-    head = ["loss", "seeds", "test acc", "gap", "95% interval", "beyond noise", "grad cosine",
-            "max |dg|"]  # fmt: skip
-    rows = [head]
-    for pair in comparison.against_baseline:
-        gap = pair.test_accuracy_gap
-        interval = "-"
-        if gap.interval is not None:
-            interval = f"[{_signed(gap.interval[0])}, {_signed(gap.interval[1])}]"
-        cosines = [c.cosine for c in pair.gradient_checks if c.cosine is not None]
-        differences = [c.max_abs_difference for c in pair.gradient_checks]
-        rows.append([
-            pair.loss, str(len(gap.runs)), _cell(comparison.test_accuracy.get(pair.loss)),
-            _signed(gap.mean), interval, _cell(gap.distinguishable),
-            f"{min(cosines):.8f}" if cosines else "-",
-            f"{max(differences):.2g}" if differences else "-",
-        ])  # fmt: skip
-    baseline = comparison.baseline
-    rows.append([baseline, "", _cell(comparison.test_accuracy.get(baseline)), "(baseline)", "",
-                 "", "", ""])  # fmt: skip
-    text = _columns(rows)
-    for pair in comparison.against_baseline:
-        text += f"\nper epoch, {pair.loss} minus {pair.baseline}:\n"
-        epochs = [["epoch", "loss gap", "acc gap", "val loss gap", "val acc gap", "identity"]]
-        for e in pair.per_epoch:
-            epochs.append([
-                str(e.epoch), _signed(e.loss_gap, 6), _signed(e.accuracy_gap),
-                _signed(e.val_loss_gap, 6), _signed(e.val_accuracy_gap),
-                "-" if e.identity_residual is None else f"{e.identity_residual:+.1e}",
-            ])  # fmt: skip
-        text += _columns(epochs)
-    return text + f"\n{comparison.verdict}\n"
-
-
-def _show_rows(job: Any) -> list[tuple[str, Any]]:
-    rows: list[tuple[str, Any]] = [
-        ("id", job.id),
-        ("status", job.status),
-        ("dataset", job.config.dataset),
-        ("progress", f"{job.progress.loss or '-'} epoch {job.progress.epoch}/{job.progress.epochs} "
-                     f"({100 * job.progress.fraction:.0f}%)"),
-    ]  # fmt: skip
-    for run in job.runs:
-        last = run.history[-1] if run.history else None
-        rows.append((f"{run.loss} epochs", len(run.history)))
-        if last is not None:
-            rows.append((f"{run.loss} last loss/acc", f"{last.loss:.4f} / {last.accuracy:.4f}"))
-        if run.test_accuracy is not None:
-            rows.append((f"{run.loss} test accuracy", run.test_accuracy))
-    if job.comparison is not None:
-        rows.append(("test accuracy gap (KL-CE)", job.comparison.test_accuracy_gap))
-        rows.append(
-            ("CE - KL = H(labels)", job.comparison.cross_entropy_minus_kl_equals_label_entropy)
-        )
-    if job.error:
-        rows.append(("error", job.error))
-    return rows
-
-
-def _experiment(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
-    action = args.action
-    if action == "run":
-        config = {
-            "dataset": args.dataset, "losses": args.losses, "epochs": args.epochs,
-            "batch_size": args.batch_size, "validation_split": args.validation_split,
-            "seed": args.seed, "train_samples": args.train_samples,
-            "test_samples": args.test_samples, "label_smoothing": args.label_smoothing,
-            "mixup": args.mixup,
-        }  # fmt: skip
-        if args.seeds is not None:
-            config["seeds"] = args.seeds
-        elif args.repeats is not None:
-            config["repeats"] = args.repeats
-        if args.baseline is not None:
-            config["baseline"] = args.baseline
-        job = client.submit_experiment(**config)
-        if not args.watch:
-            _print(job, args.json, _show_rows(job), out)
-            return 0
-        out.write(f"submitted {job.id}\n")
-        code = _watch(client, job.id, out)
-        if args.json:
-            out.write(client.experiment(job.id).model_dump_json(indent=2) + "\n")
-        return code
-    if action == "list":
-        page = client.experiments(status=args.status, limit=args.limit)
-        if args.json:
-            out.write(page.model_dump_json(indent=2) + "\n")
-        else:
-            for job in page.items:
-                out.write(
-                    f"{job.id}  {job.status:<10}  {job.config.dataset:<13}  {job.created_at}\n"
-                )
-        return 0
-    if action == "show":
-        job = client.experiment(args.id)
-        _print(job, args.json, _show_rows(job), out)
-        return 0
-    if action == "cancel":
-        job = client.cancel_experiment(args.id)
-        _print(job, args.json, [("id", job.id), ("status", job.status)], out)
-        return 0
-    if action == "watch":
-        return _watch(client, args.id, out)
-    if action == "compare":
-        job = client.experiment(args.id)
-        if args.json:
-            out.write(json.dumps(job.model_dump(mode="json")["comparison"], indent=2) + "\n")
-        elif job.comparison is None:
-            out.write(f"{job.id}: {job.status}; no pair of runs has finished epochs yet\n")
-        else:
-            out.write(_comparison_text(job.comparison))
-        return 0
-    assert action == "plot"
-    svg = client.experiment_plot(args.id)
-    if args.output == "-":
-        out.write(svg)
-    else:
-        Path(args.output).write_text(svg)
+    show(result, args.json, rows, out)
     return 0
 
 
@@ -310,12 +123,12 @@ def _joint(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> i
     rows = [(k, v) for k, v in data.items() if v is not None and not isinstance(v, list | dict)]
     normalized = data.get("normalized_mutual_information") or {}
     rows += [(f"normalized_mutual_information ({k})", v) for k, v in normalized.items()]
-    _print(result, args.json, rows, out)
+    show(result, args.json, rows, out)
     return 0
 
 
-# `divergence samples --measure kl`: the registry's command names stand for the measures too
-SAMPLE_ALIASES = {m.command: m.name for m in REGISTRY if m.name in SAMPLE_MEASURES}
+# `divergence samples --measure kl`: the catalogue's command names stand for the measures too
+SAMPLE_ALIASES = {m.command: m.name for m in CATALOGUE if m.name in SAMPLE_MEASURES}
 
 
 def _samples(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> int:
@@ -331,7 +144,7 @@ def _samples(args: argparse.Namespace, client: DivergenceClient, out: TextIO) ->
     rows.append(("events", ", ".join(result.events)))
     rows += [(f"infinite {k} at", ", ".join(v)) for k, v in result.infinite_events.items()]
     rows += [("note", note) for note in result.notes]
-    _print(result, args.json, rows, out)
+    show(result, args.json, rows, out)
     return 0
 
 
@@ -350,11 +163,11 @@ def _matrix(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -> 
     out.write(f"{result.measure}{unit}, {result.shape[0]} x {result.shape[1]}\n")
     if isinstance(result, NearestResponse):
         for i, (found, values) in enumerate(zip(result.indices, result.values, strict=True)):
-            nearest = ", ".join(f"{j} ({_cell(v)})" for j, v in zip(found, values, strict=True))
+            nearest = ", ".join(f"{j} ({cell(v)})" for j, v in zip(found, values, strict=True))
             out.write(f"p[{i}]  {nearest}\n")
     else:
         for row in result.value:
-            out.write("  ".join(f"{_cell(v):>12}" for v in row) + "\n")
+            out.write("  ".join(f"{cell(v):>12}" for v in row) + "\n")
     return 0
 
 
@@ -411,7 +224,7 @@ def _parametric(args: argparse.Namespace, client: DivergenceClient, out: TextIO)
     options = {"unit": args.unit, "draws": args.draws, "seed": args.seed}
     result = getattr(client, method)(*laws, **options)
     rows = [(k, v) for k, v in result.model_dump(mode="json").items() if v is not None]
-    _print(result, args.json, rows, out)
+    show(result, args.json, rows, out)
     return 0
 
 
@@ -464,8 +277,8 @@ def _estimate_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     rows: list[tuple[str, Any]] = []
     if isinstance(data["value"], dict):  # entropy: one value per method, NSB's deviation
         for method, value in data["value"].items():
-            spread = f" +- {_cell(data['nsb_std'])}" if method == "nsb" else ""
-            rows.append((method, f"{_cell(value)}{spread}"))
+            spread = f" +- {cell(data['nsb_std'])}" if method == "nsb" else ""
+            rows.append((method, f"{cell(value)}{spread}"))
     skipped = ("value", "nsb_std", "warnings", "interval", "bias", "labels", "infinite_events")
     if not isinstance(data["value"], dict):
         rows.append(("value", data["value"]))
@@ -474,7 +287,7 @@ def _estimate_rows(data: dict[str, Any]) -> list[tuple[str, Any]]:
     if interval:
         rows.append((
             "interval",
-            f"[{_cell(interval['low'])}, {_cell(interval['high'])}] "
+            f"[{cell(interval['low'])}, {cell(interval['high'])}] "
             f"({100 * interval['confidence']:g}% {interval['method']}, "
             f"{interval['resamples']} resamples)",
         ))  # fmt: skip
@@ -505,7 +318,7 @@ def _estimate(args: argparse.Namespace, client: DivergenceClient, out: TextIO) -
                  "seed": args.seed, "method": args.interval}  # fmt: skip
         options["bootstrap"] = {k: v for k, v in given.items() if v is not None}
     result = getattr(client, method)(*data, **options)
-    _print(result, args.json, _estimate_rows(result.model_dump(mode="json")), out)
+    show(result, args.json, _estimate_rows(result.model_dump(mode="json")), out)
     return 0
 
 
@@ -522,12 +335,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="divergence", description=__doc__.split("\n\n")[0], parents=[common]
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="run the API (and one worker)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
-    serve.add_argument("--no-worker", action="store_true", help="the API alone")
-    sub.add_parser("worker", help="run one worker")
     for name, measure in MEASURES.items():
         arguments = "p" if measure.arity == 1 else "p and q"
         cmd = sub.add_parser(
@@ -579,47 +388,8 @@ def _parser() -> argparse.ArgumentParser:
     _parametric_parser(sub, common)
     _estimate_parser(sub, common)
     drift_parser(sub, common)
-    experiment = sub.add_parser("experiment", help="loss-comparison experiments", parents=[common])
-    actions = experiment.add_subparsers(dest="action", required=True)
-    run = actions.add_parser("run", help="submit an experiment", parents=[common])
-    run.add_argument("--dataset", default="synthetic")
-    run.add_argument("--losses", nargs="+", default=["kl_divergence", "categorical_crossentropy"])
-    run.add_argument("--epochs", type=int, default=3)
-    run.add_argument("--batch-size", type=int, default=250)
-    run.add_argument("--validation-split", type=float, default=0.2)
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--train-samples", type=int)
-    run.add_argument("--test-samples", type=int)
-    run.add_argument("--label-smoothing", type=float, default=0.0, help="soft targets")
-    run.add_argument(
-        "--mixup", type=float, default=0.0, help="mixup's Beta(a, a) parameter (0: off)"
-    )
-    run.add_argument("--repeats", type=int, help="train every loss under this many seeds")
-    run.add_argument("--seeds", type=int, nargs="+", help="explicit seeds (not with --repeats)")
-    run.add_argument("--baseline", help="the loss the others are compared against")
-    run.add_argument("--watch", action="store_true", help="follow it with a progress bar")
-    for name in ("show", "cancel", "watch", "plot", "compare"):
-        cmd = actions.add_parser(name, parents=[common])
-        cmd.add_argument("id")
-        if name == "plot":
-            cmd.add_argument("-o", "--output", default="-", help="file for the SVG (- = stdout)")
-    listing = actions.add_parser("list", parents=[common])
-    listing.add_argument("--status")
-    listing.add_argument("--limit", type=int, default=20)
+    experiment_parser(sub, common)
     return parser
-
-
-def _serve(args: argparse.Namespace) -> int:
-    if args.host:
-        os.environ["DIVERGENCE_HOST"] = args.host
-    if args.port:
-        os.environ["DIVERGENCE_PORT"] = str(args.port)
-    if args.no_worker:
-        os.environ["DIVERGENCE_EMBEDDED_WORKER"] = "false"
-    from app.__main__ import main as serve
-
-    serve()
-    return 0
 
 
 def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
@@ -631,17 +401,10 @@ def main(argv: list[str] | None = None, out: TextIO | None = None) -> int:
     args.json = getattr(args, "json", False)
     args.api_key = getattr(args, "api_key", None) or os.environ.get("DIVERGENCE_API_KEY")
     out = out or sys.stdout
-    if args.command == "serve":
-        return _serve(args)
-    if args.command == "worker":
-        from app.worker.__main__ import main as work
-
-        work()
-        return 0
     with DivergenceClient(args.url, api_key=args.api_key) as client:
         try:
             if args.command == "experiment":
-                return _experiment(args, client, out)
+                return experiment_command(args, client, out)
             if args.command == "matrix":
                 return _matrix(args, client, out)
             if args.command == "parametric":

@@ -15,8 +15,8 @@ import json
 import httpx
 from httpx_sse import ServerSentEvent
 
-from app.client._calls import Event
-from app.schemas.experiments import Experiment
+from divergence_client._calls import Event
+from divergence_client.models.experiments import Experiment
 
 __all__ = ["DEFAULT_RETRY", "MAX_RECONNECTS", "STREAM_TIMEOUT", "Resume"]
 

@@ -17,8 +17,8 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.client import DivergenceClient
-from app.schemas.drift import DriftCheck
+from divergence_client._sync import DivergenceClient
+from divergence_client.models.drift import DriftCheck
 
 __all__ = ["drift_command", "drift_parser"]
 

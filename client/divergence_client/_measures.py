@@ -1,10 +1,10 @@
-"""The measure methods of both clients, one per entry of the measure registry.
+"""The measure methods of both clients, one per entry of the measure catalogue.
 
-They are made here, at import, by looping over ``app.measures.MEASURES``: a measure added to
-the registry is a method of :class:`DivergenceClient` and :class:`AsyncDivergenceClient` with
-nothing else to write. Each takes ``p`` (and ``q`` for a pair measure) and the request's
-options as keyword arguments (``unit`` only for a measure that has one), and returns the
-measure's response model.
+They are made here, at import, by looping over ``divergence_client.catalogue.MEASURES``: a
+measure added to the catalogue is a method of :class:`DivergenceClient` and
+:class:`AsyncDivergenceClient` with nothing else to write. Each takes ``p`` (and ``q`` for a
+pair measure) and the request's options as keyword arguments (``unit`` only for a measure that
+has one), and returns the measure's response model.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.client import _calls as c
-from app.measures import MEASURES, Measure
+from divergence_client import _calls as c
+from divergence_client.catalogue import MEASURES, Measure
 
 __all__ = ["add_measure_methods"]
 
@@ -59,7 +59,7 @@ def _method(measure: Measure, asynchronous: bool) -> Callable[..., Any]:
 
 
 def add_measure_methods(cls: type[Any], asynchronous: bool) -> None:
-    """Give ``cls`` one method per registry entry, named as the entry."""
+    """Give ``cls`` one method per catalogue entry, named as the entry."""
     for measure in MEASURES:
         method = _method(measure, asynchronous)
         method.__qualname__ = f"{cls.__name__}.{measure.name}"

@@ -9,25 +9,25 @@ from typing import Any, cast
 import httpx
 from httpx_sse import connect_sse
 
-from app.client import _calls as c
-from app.client._calls import Call, Event, with_key
-from app.client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
-from app.client._measures import add_measure_methods
-from app.schemas.drift import CheckList, DriftCheck, Reference, ReferenceList
-from app.schemas.estimators import (
+from divergence_client import _calls as c
+from divergence_client._calls import Call, Event, with_key
+from divergence_client._events import MAX_RECONNECTS, STREAM_TIMEOUT, Resume
+from divergence_client._measures import add_measure_methods
+from divergence_client.models.drift import CheckList, DriftCheck, Reference, ReferenceList
+from divergence_client.models.estimators import (
     DivergenceEstimateResponse,
     EntropyEstimateResponse,
     KnnDivergenceResponse,
     KnnEntropyResponse,
     MutualInformationEstimateResponse,
 )
-from app.schemas.experiments import FINISHED, DatasetList, Experiment, ExperimentList
-from app.schemas.joint import ConditionalInformationResponse, JointInformationResponse
-from app.schemas.losses import LossResponse
-from app.schemas.matrix import MatrixResponse, NearestResponse
-from app.schemas.modelfit import ModelFitResponse
-from app.schemas.parametric import ParametricResponse
-from app.schemas.samples import HistogramResponse, SampleCompareResponse
+from divergence_client.models.experiments import FINISHED, DatasetList, Experiment, ExperimentList
+from divergence_client.models.joint import ConditionalInformationResponse, JointInformationResponse
+from divergence_client.models.losses import LossResponse
+from divergence_client.models.matrix import MatrixResponse, NearestResponse
+from divergence_client.models.modelfit import ModelFitResponse
+from divergence_client.models.parametric import ParametricResponse
+from divergence_client.models.samples import HistogramResponse, SampleCompareResponse
 
 __all__ = ["DivergenceClient"]
 
@@ -37,7 +37,7 @@ class DivergenceClient:
     ``smoothing``, ...) are keyword arguments named as in the API.
 
     The measures (``information``, ``entropy``, ``kl_divergence``, ... ``hellinger_distance``)
-    are one method each, made from the measure registry (``app.client._measures``)."""
+    are one method each, made from the measure catalogue (``divergence_client._measures``)."""
 
     def __init__(
         self,
