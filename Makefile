@@ -67,11 +67,11 @@ bench: install  ## kernels, the family, matrices, estimators, joint tables again
 	@status=0; for b in kernels family matrix estimators joint; do \
 	  echo "== benchmarks/$$b.py"; $(BIN)/python benchmarks/$$b.py || status=1; done; exit $$status
 
-bench-http: install  ## the service over HTTP on loopback against scipy in-process (needs wrk)
+bench-http: install  ## the service as make run starts it, over loopback, against a bare ASGI app and its own decoder and kernel (needs wrk)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python benchmarks/over_http.py
 
-bench-workers: install  ## one API process against two, small requests over loopback (needs wrk)
+bench-workers: install  ## one API process against two, and the access log's cost, small requests over loopback (needs wrk)
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python benchmarks/workers.py
 
@@ -83,7 +83,7 @@ load: install  ## bounded load test on loopback: 64 connections, 30 s, experimen
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python benchmarks/load.py
 
-bench-experiment: install  ## the service's overhead on the article's experiment (minutes)
+bench-experiment: install  ## the service's overhead on the article's experiment, per Keras backend installed (minutes)
 	$(BIN)/python benchmarks/experiment_overhead.py
 
 constraints:  ## re-pin the images' dependency versions to this environment's

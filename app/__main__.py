@@ -23,7 +23,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING
@@ -81,12 +81,19 @@ def _describe_exit(code: int) -> str:
 class WorkerSupervisor:
     """Runs ``python -m app.worker`` in a thread of its own; restarts it when it dies."""
 
-    def __init__(self, settings: Settings, command: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        command: list[str] | None = None,
+        env_without: Sequence[str] = (),
+    ) -> None:
         self.command = command or [sys.executable, "-m", "app.worker"]
         self.alive_file = alive_file(settings)
         # a worker that has not touched its file for this long is taken for hung
         self.stale_after = max(3 * settings.heartbeat_interval, 10.0)
-        self.env = {**os.environ, "DIVERGENCE_WORKER_ALIVE_FILE": str(self.alive_file)}
+        # env_without: what this process set for itself only (the API's BLAS threads)
+        inherited = {k: v for k, v in os.environ.items() if k not in env_without}
+        self.env = {**inherited, "DIVERGENCE_WORKER_ALIVE_FILE": str(self.alive_file)}
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._proc: subprocess.Popen[bytes] | None = None
@@ -205,8 +212,11 @@ _BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_TH
 
 def main() -> None:
     settings = settings_or_exit()
-    for variable in _BLAS_THREAD_VARIABLES:  # read when numpy loads BLAS: not loaded yet
-        os.environ.setdefault(variable, str(settings.blas_threads))
+    # read when numpy loads BLAS (not loaded yet); the API's only: the worker trains with
+    # every thread its libraries choose, unless the environment itself sets them
+    api_only = [v for v in _BLAS_THREAD_VARIABLES if v not in os.environ]
+    for variable in api_only:
+        os.environ[variable] = str(settings.blas_threads)
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
@@ -224,7 +234,7 @@ def main() -> None:
     app: FastAPI | str = "app.__main__:api_process_app" if several else create_app(settings)
     supervisor = None
     if settings.embedded_worker:
-        supervisor = WorkerSupervisor(settings)
+        supervisor = WorkerSupervisor(settings, env_without=api_only)
         if not isinstance(app, str):
             app.state.worker_probe = supervisor.probe
         supervisor.start()

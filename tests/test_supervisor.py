@@ -102,3 +102,27 @@ def test_a_worker_refusing_its_settings_is_not_restarted(
         assert starts.read_text().split() == ["start"]
     finally:
         supervisor.stop()
+
+
+def test_the_worker_does_not_inherit_the_apis_own_blas_threads(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m app` sets OPENBLAS_NUM_THREADS and the like for the API process only: the
+    worker it runs trains with what its libraries choose. A value the environment itself set
+    reaches the worker unchanged."""
+    seen = tmp_path / "seen"
+    script = (
+        f"import os; open({str(seen)!r}, 'w').write(repr([os.environ.get(v) for v in "
+        "('OPENBLAS_NUM_THREADS', 'OMP_NUM_THREADS')])); import time; time.sleep(30)"
+    )
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "1")  # as main() sets it for the API
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # as an operator would
+    supervisor = WorkerSupervisor(
+        settings, [sys.executable, "-c", script], env_without=["OPENBLAS_NUM_THREADS"]
+    )
+    supervisor.start()
+    try:
+        wait_for(lambda: seen.exists() and seen.read_text(), 20, "the worker's environment")
+    finally:
+        supervisor.stop()
+    assert seen.read_text() == "[None, '3']"

@@ -36,6 +36,8 @@ def row_sums(terms: Float64Array) -> Float64Array:
         masked: Float64Array = np.add.reduce(terms, axis=-1, where=terms == terms)
         return masked
     sums: Float64Array = np.add.reduce(terms, axis=-1)
+    if sums.size == 1 and sums[0] == sums[0]:  # one row, not NaN: no numpy call to ask
+        return sums
     if np.isnan(sums).any():
         np.copyto(terms, 0.0, where=np.isnan(terms))
         sums = np.add.reduce(terms, axis=-1)

@@ -12,6 +12,8 @@ Zero handling, exactly and without epsilons:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numpy.typing import ArrayLike
 
@@ -68,9 +70,8 @@ def _kl_sums(prow: Float64Array, qrow: Float64Array) -> Float64Array:
             np.maximum(logs, SMALLEST, out=logs)
         np.log(logs, out=logs)
         sums = weighted_log_sum(prow, logs)
-        finite = np.isfinite(sums)
-        if not finite.all():
-            bad = ~finite
+        if not (math.isfinite(sums[0]) if sums.size == 1 else np.isfinite(sums).all()):
+            bad = ~np.isfinite(sums)
             sums[bad] = _exact_kl_rows(prow[bad], qrow[bad])
     return sums
 

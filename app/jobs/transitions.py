@@ -4,7 +4,7 @@ from, so two processes racing on one job cannot both win."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -37,7 +37,8 @@ class WorkerTransitions:
     def claim(self, job_id: str, worker: str) -> JobRow | None:
         """Move a queued job to running for ``worker``; None if it is not queued any more.
 
-        A job being run again after a lost worker starts afresh: its old epochs go.
+        The epochs an earlier attempt recorded stay: the worker keeps those its checkpoint
+        holds (:meth:`keep_epochs`), so a resumed job's history never reads shorter.
         """
         now = utcnow()
         with self.session() as s:
@@ -56,10 +57,26 @@ class WorkerTransitions:
             )
             if not won.rowcount:  # type: ignore[attr-defined]
                 return None
-            s.execute(delete(EpochRow).where(EpochRow.job_id == job_id))
             job = s.get(JobRow, job_id)
             assert job is not None
             return job
+
+    def keep_epochs(self, job_id: str, keep: Mapping[str, Collection[int]]) -> int:
+        """Delete the recorded epochs of ``job_id`` other than ``keep`` (run key -> epochs),
+        what an earlier attempt recorded beyond its checkpoint; return how many went. An
+        empty ``keep``: the job starts afresh, every epoch goes."""
+        with self.session() as s:
+            rows = s.execute(
+                select(EpochRow.loss, EpochRow.epoch).where(EpochRow.job_id == job_id)
+            ).all()
+            gone = [(run, epoch) for run, epoch in rows if epoch not in keep.get(run, ())]
+            for run, epoch in gone:
+                s.execute(
+                    delete(EpochRow).where(
+                        EpochRow.job_id == job_id, EpochRow.loss == run, EpochRow.epoch == epoch
+                    )
+                )
+            return len(gone)
 
     def heartbeat(self, job_id: str, worker: str, progress: dict[str, Any]) -> str | None:
         """Record that ``worker`` is alive and how far it got; return the job's status."""

@@ -105,7 +105,10 @@ def _events_when(
 
 
 def _infinite(*values: float | np.ndarray) -> bool:
-    return any(bool(np.isinf(value).any()) for value in values)
+    for value in values:  # a float for one distribution: no numpy call for it
+        if math.isinf(value) if isinstance(value, float) else bool(np.isinf(value).any()):
+            return True
+    return False
 
 
 def _events(

@@ -66,6 +66,10 @@ class Checkpoint:
             return
         self.runs = {key: RunState(**run) for key, run in state["runs"].items()}
 
+    def epochs(self) -> dict[str, set[int]]:
+        """Run key -> the epochs saved for it."""
+        return {key: {int(m["epoch"]) for m in run.history} for key, run in self.runs.items()}
+
     def run(self, key: str) -> RunState:
         return self.runs.setdefault(key, RunState())
 

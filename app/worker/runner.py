@@ -146,6 +146,9 @@ def execute(
     if checkpoints is not None:
         checkpoint = Checkpoint(checkpoints / job_id, fingerprint(config))
         checkpoint.load()
+    # the epochs an earlier attempt recorded stay only where the checkpoint can go on from
+    # them (they are written again, identical, as the run takes them up)
+    store.keep_epochs(job_id, {} if checkpoint is None else checkpoint.epochs())
     with reporter:
         try:
             outcome = run_experiment(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,7 +27,10 @@ def services(tmp_path: Path) -> Iterator[Services]:
 
 def test_a_killed_worker_s_job_resumes_at_its_last_finished_epoch(services: Services) -> None:
     worker = services.start_worker()
-    job_id = services.submit(epochs=EPOCHS, train_samples=400, seed=2, label_smoothing=0.1)
+    # 3,200 training images: epochs of about a second, so that the kill below lands inside
+    # the first run (with 400 images the run's last epochs took a fraction of a second, and
+    # the job could end before the test looked)
+    job_id = services.submit(epochs=EPOCHS, train_samples=4000, seed=2, label_smoothing=0.1)
     checkpoint = services.tmp / "data" / "checkpoints" / job_id
 
     def killable() -> int | None:
@@ -42,8 +46,17 @@ def test_a_killed_worker_s_job_resumes_at_its_last_finished_epoch(services: Serv
 
     requeued = services.wait_status(job_id, {"queued"}, timeout=30)
     assert requeued["attempts"] == 1 and "no heartbeat" in requeued["error"]
+    assert requeued["runs"][0]["history"][: len(finished)] == before["runs"][0]["history"]
     services.start_worker()
-    done = services.wait_status(job_id, {"succeeded", "failed"})
+
+    def done_and_never_shorter() -> dict[str, Any] | None:
+        # the new attempt's claim keeps what the checkpoint holds: the history never reads
+        # shorter than before the kill while the job is taken up again
+        job = services.job(job_id)
+        assert len(job["runs"][0]["history"]) >= len(finished), job["runs"][0]["history"]
+        return job if job["status"] in ("succeeded", "failed") else None
+
+    done = wait_for(done_and_never_shorter, 120, "the resumed job to end", every=0.05)
     assert done["status"] == "succeeded", done["error"]
     assert done["attempts"] == 2
     kl, ce = done["runs"]

@@ -63,6 +63,33 @@ def test_cancel_running_job_asks_the_worker(store: JobStore) -> None:
     assert store.request_cancel(job.id) == "cancelled"  # idempotent on a finished job
 
 
+def _epoch(job_id: str, run: str, epoch: int) -> EpochRow:
+    return EpochRow(
+        job_id=job_id, loss=run, epoch=epoch, loss_value=1.0 / epoch, accuracy=0.5,
+        val_loss=None, val_accuracy=None, seconds=0.1,
+    )  # fmt: skip
+
+
+def test_a_new_attempt_keeps_the_epochs_its_checkpoint_holds(store: JobStore) -> None:
+    job = store.create(CONFIG)
+    store.claim(job.id, "w1")
+    for run, epochs in (("kl_divergence@0", 3), ("categorical_crossentropy@0", 2)):
+        for epoch in range(1, epochs + 1):
+            store.record_epoch(job.id, _epoch(job.id, run, epoch), {"epoch": epoch})
+    _age_heartbeat(store, job.id, 60)
+    assert [r.outcome for r in store.reap(timeout=30, max_attempts=2)] == ["requeued"]
+    assert store.claim(job.id, "w2") is not None
+    assert len(store.epochs(job.id)) == 5  # the claim itself deletes nothing
+    # the checkpoint saved epochs 1-2 of the KL run only: the rest goes
+    assert store.keep_epochs(job.id, {"kl_divergence@0": {1, 2}}) == 3
+    assert sorted((e.loss, e.epoch) for e in store.epochs(job.id)) == [
+        ("kl_divergence@0", 1),
+        ("kl_divergence@0", 2),
+    ]
+    assert store.keep_epochs(job.id, {}) == 2  # no checkpoint: the job starts afresh
+    assert store.epochs(job.id) == []
+
+
 def test_epochs_are_recorded_and_cleared_on_a_new_attempt(store: JobStore) -> None:
     job = store.create(CONFIG)
     store.claim(job.id, "w1")
@@ -76,6 +103,7 @@ def test_epochs_are_recorded_and_cleared_on_a_new_attempt(store: JobStore) -> No
     _age_heartbeat(store, job.id, 60)
     assert [r.outcome for r in store.reap(timeout=30, max_attempts=2)] == ["requeued"]
     assert store.claim(job.id, "w2") is not None
+    assert store.keep_epochs(job.id, {}) == 1  # what a worker without a checkpoint does
     assert store.epochs(job.id) == []
 
 

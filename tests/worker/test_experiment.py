@@ -79,6 +79,7 @@ def test_two_runs_with_full_histories_and_the_identity(tmp_path: Path) -> None:
         assert identity["holds"] and abs(identity["cross_entropy_minus_kl"]) < 1e-12
     assert outcome.result["dataset"] == {
         "name": "synthetic", "train_samples": 300, "test_samples": 100,
+        "train_target_entropy": 0.0,  # one-hot targets
         "load_seconds": outcome.result["dataset"]["load_seconds"],
     }  # fmt: skip
 
