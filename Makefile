@@ -15,7 +15,7 @@ install: $(STAMP)  ## the virtual environment; Debian's Fashion-MNIST too where 
 
 # the client (./client, divergence-client) and the server in one pip call, so that the server's
 # dependency on divergence-client is the local one
-$(STAMP): pyproject.toml client/pyproject.toml
+$(STAMP): pyproject.toml client/pyproject.toml client/VERSION
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e './client[numpy]' -e '.[worker,dev]'

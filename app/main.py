@@ -7,7 +7,8 @@ import os
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from importlib.metadata import version
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import FastAPI
@@ -37,7 +38,10 @@ from app.schemas.problems import Problem
 __all__ = ["app", "create_app"]
 
 log = logging.getLogger("app")
-VERSION = version("divergence-service")  # read from client/VERSION, the one version
+try:
+    VERSION = version("divergence-service")  # read from client/VERSION, the one version
+except PackageNotFoundError:  # run from a source tree that was not installed: the file itself
+    VERSION = (Path(__file__).resolve().parents[1] / "client" / "VERSION").read_text().strip()
 
 DESCRIPTION = """
 Exact information measures over HTTP: self-information, entropy, cross-entropy,

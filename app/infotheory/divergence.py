@@ -67,7 +67,7 @@ def _kl_sums(prow: Float64Array, qrow: Float64Array) -> Float64Array:
         # term 0 * log(SMALLEST) = 0 out of the NaN repair. Exact while q < 2: a positive p is
         # at least SMALLEST, so p / q cannot round to 0 and no positive ratio is raised.
         if qrow.max(initial=0.0) < 2.0:
-            np.maximum(logs, SMALLEST, out=logs)
+            np.fmax(logs, SMALLEST, out=logs)  # fmax: 0 / 0 = NaN (p = q = 0) too
         np.log(logs, out=logs)
         sums = weighted_log_sum(prow, logs)
         if not (math.isfinite(sums[0]) if sums.size == 1 else np.isfinite(sums).all()):

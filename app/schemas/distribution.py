@@ -107,15 +107,20 @@ def _check_values(
     labels: list[str] | None,
     nonnegative: bool = True,
     items: list[Any] | None = None,
-) -> None:
-    """Refuse NaN, infinities and (with ``nonnegative``) negative numbers, naming the first.
+) -> NDArray[np.float64]:
+    """Refuse NaN, infinities and (with ``nonnegative``) negative numbers, naming the first;
+    return the values, with ``nonnegative`` any -0.0 made +0.0 (a copy only then).
 
+    -0.0 is >= 0, but ``p / -0.0`` is ``-inf`` where ``p / 0.0`` is ``+inf``: left as it is,
+    a probability of -0.0 in ``q`` would turn an infinite divergence into a finite one.
     ``items``, the same numbers as Python ints and floats, lets a short list be checked
     without numpy; anything it finds wrong is then located by the numpy path below."""
     if items is not None and len(items) <= _SMALL:
         total = sum(items)  # NaN or infinite if any number is (or the sum overflows)
-        if total - total == 0 and (not nonnegative or min(items) >= 0):
-            return
+        if total - total == 0 and not nonnegative:
+            return values
+        if total - total == 0 and (low := min(items)) >= 0:
+            return _positive_zeros(values) if low == 0 else values
     with np.errstate(over="ignore"):  # huge but finite values may overflow the sum
         total = float(np.add.reduce(values, axis=None))
     if not np.isfinite(total):  # a NaN or an infinity somewhere (or an overflowing sum)
@@ -123,14 +128,22 @@ def _check_values(
         if not finite.all():
             at = _first(~finite, labels)
             raise _error("not_finite", "NaN and infinite numbers are not probabilities", at)
-    if not nonnegative or float(np.minimum.reduce(values, axis=None)) >= 0:
-        return
+    if not nonnegative:
+        return values
+    low = float(np.minimum.reduce(values, axis=None))
+    if low >= 0:
+        return _positive_zeros(values) if low == 0 else values
     negative = values < 0
-    if negative.any():
-        at = _first(negative, labels)
-        raise _error(
-            "negative", f"probabilities must be >= 0, got {float(values[negative][0])!r}", at
-        )
+    at = _first(negative, labels)  # low < 0: there is one
+    raise _error("negative", f"probabilities must be >= 0, got {float(values[negative][0])!r}", at)
+
+
+def _positive_zeros(values: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``values`` with every -0.0 made +0.0 (``x + 0.0`` is +0.0 for either zero)."""
+    if not np.signbit(values).any():
+        return values
+    fixed: NDArray[np.float64] = values + 0.0
+    return fixed
 
 
 def _first(mask: NDArray[np.bool_], labels: list[str] | None) -> Position:
@@ -160,8 +173,7 @@ def _parse(value: Any, nonnegative: bool) -> ParsedDistribution:
         raise _error("distribution_type", "expected an array, an array of arrays or an object")
     if not items:
         raise _error("empty", "a distribution needs at least one event")
-    values = _to_array(items, shape, labels)
-    _check_values(values, labels, nonnegative, items)
+    values = _check_values(_to_array(items, shape, labels), labels, nonnegative, items)
     return ParsedDistribution(values=values, labels=labels)
 
 
@@ -175,8 +187,7 @@ def parse_distribution(value: Any) -> ParsedDistribution:
             raise _error("distribution_shape", f"expected 1-D or 2-D values, got shape {shape}")
         if value.size == 0:
             raise _error("empty", "a distribution needs at least one event")
-        values = np.asarray(value, dtype=np.float64)
-        _check_values(values, None)
+        values = _check_values(np.asarray(value, dtype=np.float64), None)
         return ParsedDistribution(values=values)
     return _parse(value, nonnegative=True)
 

@@ -189,27 +189,37 @@ def soft_targets(labels: np.ndarray, classes: int, smoothing: float) -> np.ndarr
 
 
 def mix_pairs(
-    x: np.ndarray, y: np.ndarray, alpha: float, seed: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Mixup with fixed pairs: row i becomes ``l_i row_i + (1 - l_i) row_partner[i]`` in both
-    the inputs ``x`` and the targets ``y``, ``l_i`` drawn from ``Beta(alpha, alpha)`` and the
-    partners a random permutation, both from ``seed``. Returns the mixed ``x`` and ``y``
-    (their dtypes kept), the weights and the partners."""
+    x: np.ndarray, y: np.ndarray, alpha: float, seed: int, rows: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mixup with fixed pairs, in place: each of the first ``rows`` rows (default all) becomes
+    ``l_i row_i + (1 - l_i) row_partner[i]`` in both the inputs ``x`` and the targets ``y``,
+    ``l_i`` drawn from ``Beta(alpha, alpha)`` and the partners a random permutation of those
+    rows, both from ``seed``. The rows after them (Keras' validation rows) are left alone and
+    lend no partner. Costs one copy of the mixed rows of ``x`` in its own dtype. Returns the
+    weights and the partners."""
+    rows = len(x) if rows is None else rows
     rng = np.random.default_rng([seed, 0x6D6978])  # a stream apart from the other draws
-    partners = rng.permutation(len(x))
-    weights = rng.beta(alpha, alpha, size=len(x))
-    lx = weights.reshape(-1, *([1] * (x.ndim - 1)))
-    mixed_x = (lx * x + (1.0 - lx) * x[partners]).astype(x.dtype)
+    partners = rng.permutation(rows)
+    weights = rng.beta(alpha, alpha, size=rows)
+    shape = (-1, *([1] * (x.ndim - 1)))
+    # l x_i + (1 - l) x_j = x_i + (1 - l) (x_j - x_i)
+    moved = x[partners]
+    moved -= x[:rows]
+    moved *= (1.0 - weights).astype(x.dtype).reshape(shape)
+    x[:rows] += moved
+    del moved
     ly = weights.reshape(-1, 1)
-    mixed_y = ly * y.astype(np.float64) + (1.0 - ly) * y[partners].astype(np.float64)
+    mixed_y = ly * y[:rows].astype(np.float64) + (1.0 - ly) * y[partners].astype(np.float64)
     mixed_y /= mixed_y.sum(axis=1, keepdims=True)  # rows sum to 1 in float64 before the cast
-    return mixed_x, mixed_y.astype(y.dtype), weights, partners
+    y[:rows] = mixed_y
+    return weights, partners
 
 
 def training_rows(samples: int, validation_split: float) -> int:
     """How many of ``samples`` rows Keras trains on: it holds out the last
-    ``validation_split`` of them, cutting at ``ceil(samples * (1 - validation_split))``."""
-    return math.ceil(samples * (1.0 - validation_split)) if validation_split else samples
+    ``validation_split`` of them, cutting at ``floor(samples * (1 - validation_split))``
+    (``keras.src.trainers.data_adapters.array_slicing.train_validation_split``)."""
+    return math.floor(samples * (1.0 - validation_split)) if validation_split else samples
 
 
 def gradient_check(
@@ -285,12 +295,11 @@ def run_experiment(
     test_inputs = x_test.astype(np.float32) / 255.0
     train_targets = soft_targets(y_train, spec.classes, cfg.label_smoothing)
     test_targets = soft_targets(y_test, spec.classes, cfg.label_smoothing)
-    if cfg.mixup > 0:
-        train_inputs, train_targets, _, _ = mix_pairs(
-            train_inputs, train_targets, cfg.mixup, cfg.run_seeds()[0]
-        )
+    fitted = training_rows(len(train_targets), cfg.validation_split)
+    if cfg.mixup > 0:  # the training rows only: Keras validates on the last ones, unmixed
+        mix_pairs(train_inputs, train_targets, cfg.mixup, cfg.run_seeds()[0], fitted)
     # H(y) of the rows Keras trains on: the cross-entropy and KL training losses differ by it
-    trained_rows = train_targets[: training_rows(len(train_targets), cfg.validation_split)]
+    trained_rows = train_targets[:fitted]
     train_target_entropy = float(np.mean(it.entropy(trained_rows.astype(np.float64))))
     load_seconds = time.perf_counter() - loaded_at
 

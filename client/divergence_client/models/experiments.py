@@ -136,7 +136,7 @@ class ExperimentConfig(BaseModel):
         "y = l y_i + (1 - l) y_j, with l drawn from Beta(a, a): soft targets whose mean "
         "entropy H(y) the result reports (dataset.train_target_entropy). The pairs and l are "
         "drawn once per experiment from its first seed, the same for every loss and seed; "
-        "the test set is not mixed.",
+        "the rows Keras holds out for validation and the test set are not mixed.",
     )
     repeats: int = Field(
         1,
