@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, not_, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.jobs.models import ACTIVE, EpochRow, JobRow, JobStatus
@@ -64,22 +64,22 @@ class WorkerTransitions:
     def keep_epochs(self, job_id: str, keep: Mapping[str, Collection[int]]) -> int:
         """Delete the recorded epochs of ``job_id`` other than ``keep`` (run key -> epochs),
         what an earlier attempt recorded beyond its checkpoint; return how many went. An
-        empty ``keep``: the job starts afresh, every epoch goes."""
+        empty ``keep``: the job starts afresh, every epoch goes. One statement."""
+        kept = [
+            and_(EpochRow.loss == run, EpochRow.epoch.in_(sorted(epochs)))
+            for run, epochs in keep.items()
+            if epochs
+        ]
+        statement = delete(EpochRow).where(EpochRow.job_id == job_id)
+        if kept:
+            statement = statement.where(not_(or_(*kept)))
         with self.session() as s:
-            rows = s.execute(
-                select(EpochRow.loss, EpochRow.epoch).where(EpochRow.job_id == job_id)
-            ).all()
-            gone = [(run, epoch) for run, epoch in rows if epoch not in keep.get(run, ())]
-            for run, epoch in gone:
-                s.execute(
-                    delete(EpochRow).where(
-                        EpochRow.job_id == job_id, EpochRow.loss == run, EpochRow.epoch == epoch
-                    )
-                )
-            return len(gone)
+            return int(s.execute(statement).rowcount)  # type: ignore[attr-defined]
 
     def heartbeat(self, job_id: str, worker: str, progress: dict[str, Any]) -> str | None:
-        """Record that ``worker`` is alive and how far it got; return the job's status."""
+        """Record that ``worker`` is alive and how far it got; return the job's status, or
+        None when the row is gone or no longer this worker's (the reaper gave it to another
+        after a silence): either way the worker stops."""
         with self.session() as s:
             s.execute(
                 update(JobRow)
@@ -87,10 +87,18 @@ class WorkerTransitions:
                 .values(heartbeat_at=utcnow(), progress=progress)
             )
             job = s.get(JobRow, job_id)
-            return None if job is None else job.status
+            return None if job is None or job.worker != worker else job.status
 
-    def record_epoch(self, job_id: str, row: EpochRow, progress: dict[str, Any]) -> None:
+    def record_epoch(
+        self, job_id: str, row: EpochRow, progress: dict[str, Any], worker: str | None = None
+    ) -> None:
+        """Write one finished epoch; with ``worker``, only while the job is that worker's (a
+        worker the reaper took the job from must not overwrite the new attempt's epochs)."""
         with self.session() as s:
+            if worker is not None:
+                job = s.get(JobRow, job_id)
+                if job is None or job.worker != worker or job.status not in ACTIVE:
+                    return
             s.merge(row)
             s.execute(
                 update(JobRow)

@@ -105,7 +105,7 @@ class JobReporter:
             val_accuracy=metrics.val_accuracy,
             seconds=metrics.seconds,
         )
-        self.store.record_epoch(self.job_id, row, progress)
+        self.store.record_epoch(self.job_id, row, progress, worker=self.worker)
 
 
 def execute(
@@ -148,23 +148,32 @@ def execute(
         checkpoint.load()
     # the epochs an earlier attempt recorded stay only where the checkpoint can go on from
     # them (they are written again, identical, as the run takes them up)
-    store.keep_epochs(job_id, {} if checkpoint is None else checkpoint.epochs())
+    try:
+        store.keep_epochs(job_id, {} if checkpoint is None else checkpoint.epochs())
+    except Exception:
+        log.exception("job %s: its epochs could not be trimmed; back to the queue", job_id)
+        try:
+            released = store.release(job_id, worker)
+        except Exception:  # the database is away: the reaper requeues the job later
+            released = False
+        if released and requeue is not None:
+            requeue(job_id)
+        return
     with reporter:
         try:
             outcome = run_experiment(
                 config, keras_home, reporter, data_dirs, checkpoint, progress_interval
             )
         except DatasetUnavailableError as exc:
-            _forget(checkpoint)
-            store.finish(job_id, worker, JobStatus.FAILED, None, error=str(exc))
+            if store.finish(job_id, worker, JobStatus.FAILED, None, error=str(exc)):
+                _forget(checkpoint)
             log.warning("job %s failed: %s", job_id, exc)
             return
         except Exception as exc:
             log.exception("job %s failed", job_id)
-            _forget(checkpoint)
-            store.finish(
-                job_id, worker, JobStatus.FAILED, None, error=f"{type(exc).__name__}: {exc}"
-            )
+            error = f"{type(exc).__name__}: {exc}"
+            if store.finish(job_id, worker, JobStatus.FAILED, None, error=error):
+                _forget(checkpoint)
             return
     if (
         shutdown.is_set()
@@ -175,11 +184,12 @@ def execute(
         if requeue is not None:
             requeue(job_id)
         return
-    _forget(checkpoint)
     progress = reporter.snapshot()
     if outcome.status == JobStatus.SUCCEEDED:
         progress["fraction"] = 1.0
-    if not store.finish(job_id, worker, outcome.status, outcome.result, progress=progress):
+    if store.finish(job_id, worker, outcome.status, outcome.result, progress=progress):
+        _forget(checkpoint)  # only the job's owner: another worker may be resuming from it
+    else:
         log.warning("job %s was taken from this worker before it finished", job_id)
     log.info("job %s: %s", job_id, outcome.status)
 

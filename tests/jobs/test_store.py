@@ -230,3 +230,24 @@ def test_one_store_and_one_queue_per_process_however_many_threads_ask(tmp_path: 
     assert get_queue(settings, runner=lambda job_id: None) is not queues[0]
     queues[0].enqueue(stores[0].create(CONFIG).id)
     assert get_queue(settings).depth() == 1
+
+
+def test_a_worker_the_job_was_taken_from_stops_and_writes_nothing(store: JobStore) -> None:
+    """After a silence the reaper gives the job to another worker while the first one still
+    runs (a database outage, a paused VM): the first one's heartbeat now says stop, and its
+    late epochs do not overwrite the new attempt's."""
+    job = store.create(CONFIG)
+    store.claim(job.id, "w1")
+    assert store.heartbeat(job.id, "w1", {"epoch": 1}) == "running"
+    _age_heartbeat(store, job.id, 60)
+    assert [r.outcome for r in store.reap(timeout=30, max_attempts=3)] == ["requeued"]
+    assert store.claim(job.id, "w2") is not None
+    assert store.heartbeat(job.id, "w1", {"epoch": 2}) is None  # not w1's any more: stop
+    assert store.heartbeat(job.id, "w2", {"epoch": 1}) == "running"
+    store.record_epoch(job.id, _epoch(job.id, "kl_divergence@0", 1), {}, worker="w2")
+    late = _epoch(job.id, "kl_divergence@0", 1)
+    late.loss_value = 99.0
+    store.record_epoch(job.id, late, {}, worker="w1")  # ignored
+    [kept] = store.epochs(job.id)
+    assert kept.loss_value == 1.0
+    assert not store.finish(job.id, "w1", "succeeded", {})  # nor can it end the job
