@@ -33,7 +33,12 @@ def check_limits(config: ExperimentConfig, settings: Settings) -> None:
     seeds = "seeds" if config.seeds is not None else "repeats"
     limits: list[tuple[str, int | None, int]] = [
         ("epochs", config.epochs, settings.max_epochs),
-        (seeds, len(config.run_seeds()), settings.max_repeats),
+        # the count as given: the list of seeds is made only once it is known to be small
+        (
+            seeds,
+            len(config.seeds) if config.seeds is not None else config.repeats,
+            settings.max_repeats,
+        ),
         ("batch_size", config.batch_size, settings.max_batch_size),
         ("train_samples", config.train_samples, settings.max_train_samples),
         ("test_samples", config.test_samples, settings.max_test_samples),

@@ -44,6 +44,9 @@ BAD: list[tuple[str, dict[str, Any], list[Any]]] = [
     ("negative label smoothing", {"label_smoothing": -0.1}, ["body", "label_smoothing"]),
     ("zero repeats", {"repeats": 0}, ["body", "repeats"]),
     ("repeats over the limit", {"repeats": 11}, ["body", "repeats"]),
+    # the fuzzer's: the limit was once checked on the list of seeds, built first (OOM)
+    ("astronomical repeats", {"repeats": 70901149830990602240}, ["body", "repeats"]),
+    ("mixup above 100", {"mixup": 100.5}, ["body", "mixup"]),
     ("seeds over the limit", {"seeds": list(range(11))}, ["body", "seeds"]),
     ("repeated seed", {"seeds": [1, 1]}, ["body", "seeds"]),
     ("negative seed", {"seeds": [-1]}, ["body", "seeds", 0]),
