@@ -134,7 +134,8 @@ class WorkerTransitions:
 
     def release(self, job_id: str, worker: str) -> bool:
         """Give a running job back to the queue (its worker is shutting down): it keeps its
-        attempt count, loses its partial epochs on the next claim, and is not failed."""
+        attempt count and its recorded epochs (the next worker keeps those its checkpoint holds),
+        and is not failed."""
         with self.session() as s:
             done = s.execute(
                 update(JobRow)
